@@ -1,0 +1,2 @@
+//! kudu-state: the deployment state Kudu keeps under `HOME/site`, as typed values.
+#![deny(missing_docs)]
