@@ -1,0 +1,244 @@
+//! One deployment folder `site/deployments/<id>/` (spec §4) and what Kudu will do with it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::lock::Content;
+use crate::platform::Platform;
+use crate::status_xml::StatusXml;
+use crate::store::{Meta, RelPath};
+
+/// The shape of a deployment id (spec §4.1). It tells where a record came from: a temp id is a
+/// "receiving changes" record that Kudu deletes on success; a commit hash is a git deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdKind {
+    /// 40 lowercase hex digits: a git or hg commit.
+    CommitHash,
+    /// 32 lowercase hex digits (`Guid.ToString("N")`): zip, war or OneDeploy.
+    Guid,
+    /// A dashed 36-character GUID: a deployment tracked with `trackDeploymentProgress=true`.
+    TrackingGuid,
+    /// `temp-` and 8 hex digits: Kudu's temporary record while a deployment receives changes.
+    Temp,
+    /// `latest` or `tools`: names Kudu reserves.
+    Reserved,
+    /// Anything else: an id given to `PUT /api/deployments/{id}`.
+    External,
+}
+
+impl IdKind {
+    /// Classifies a deployment folder name.
+    #[must_use]
+    pub fn of(id: &str) -> IdKind {
+        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let is_dashed_guid = id.len() == 36
+            && id.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+            && id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit());
+        match id {
+            "latest" | "tools" => IdKind::Reserved,
+            _ if id.len() == 40 && hex(id) => IdKind::CommitHash,
+            _ if id.len() == 32 && hex(id) => IdKind::Guid,
+            _ if is_dashed_guid => IdKind::TrackingGuid,
+            _ if id.len() == 13 && id.strip_prefix("temp-").is_some_and(hex) => IdKind::Temp,
+            _ => IdKind::External,
+        }
+    }
+}
+
+/// Line endings found in a file, which tell Windows Kudu (CRLF) from KuduLite (LF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Newline {
+    /// `\r\n`
+    Crlf,
+    /// `\n`
+    Lf,
+}
+
+impl Newline {
+    /// The line ending of the first line break in `bytes`, if there is one.
+    #[must_use]
+    pub fn detect(bytes: &[u8]) -> Option<Newline> {
+        let i = bytes.iter().position(|&b| b == b'\n')?;
+        Some(if i > 0 && bytes[i - 1] == b'\r' {
+            Newline::Crlf
+        } else {
+            Newline::Lf
+        })
+    }
+}
+
+/// `status.xml` or `status_complete.xml` of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusFile {
+    /// Where it is.
+    pub path: RelPath,
+    /// Its metadata.
+    pub meta: Meta,
+    /// The document, or why Kudu would reject it.
+    pub content: Content<StatusXml>,
+    /// The line ending it was written with.
+    pub newline: Option<Newline>,
+}
+
+/// The tail of a record's `log.log` (spec §6.1): enough to tell whether the deployment is moving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogSummary {
+    /// Where it is.
+    pub path: RelPath,
+    /// Its metadata (its mtime is the best sign of a live deployment).
+    pub meta: Meta,
+    /// Only the last bytes were read, because the log is larger than the tail cap.
+    pub tail_only: bool,
+    /// Time of the newest entry in what was read.
+    pub last_entry_time: Option<DateTime<Utc>>,
+    /// Message of the newest top-level entry in what was read.
+    pub last_message: Option<String>,
+    /// Top-level entries in what was read.
+    pub entries_read: usize,
+    /// A line Kudu's log reader rejects (the whole log request fails), if any.
+    pub format_problem: Option<String>,
+    /// Set when the log could not be read at all.
+    pub unreadable: Option<String>,
+}
+
+/// What Kudu does with a record the next time anything reads it (spec §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum NextRead {
+    /// Reads it normally.
+    Keep,
+    /// Reads it, but its next save throws (no `author` or `message` element), so a listing that tries to
+    /// mark it failed errors again and again.
+    KeepUnsavable {
+        /// Which element is missing.
+        reason: String,
+    },
+    /// Rejects the document and **deletes the whole folder**, log and manifest included.
+    DeleteFolder {
+        /// Why the document is rejected.
+        reason: String,
+    },
+    /// No `status.xml`: the folder is invisible to Kudu's API and never purged.
+    Invisible,
+}
+
+/// One folder under `site/deployments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentRecord {
+    /// The folder name, which is the id Kudu opens.
+    pub id: String,
+    /// What kind of id it is.
+    pub id_kind: IdKind,
+    /// `site/deployments/<id>`.
+    pub path: RelPath,
+    /// The folder's metadata.
+    pub meta: Meta,
+    /// `status.xml`, absent for a folder without one.
+    pub status: Option<StatusFile>,
+    /// `status_complete.xml` (Windows), which Windows Kudu reads *first*.
+    pub status_complete: Option<StatusFile>,
+    /// `log.log`.
+    pub log: Option<LogSummary>,
+    /// `log.xml` (legacy Windows log).
+    pub log_xml: Option<Meta>,
+    /// `manifest`: the file list KuduSync wrote, which the next deployment needs from the active record.
+    pub manifest: Option<Meta>,
+    /// What Kudu will do with this record on its next read.
+    pub next_read: NextRead,
+}
+
+impl DeploymentRecord {
+    /// The document Kudu uses for this record on `platform`: on Windows a parsable `status_complete.xml`
+    /// shadows `status.xml`; otherwise `status.xml`.
+    #[must_use]
+    pub fn effective(&self, platform: Platform) -> Option<&StatusXml> {
+        let complete = self
+            .status_complete
+            .as_ref()
+            .filter(|_| platform == Platform::Windows)
+            .and_then(|f| f.content.value());
+        complete.or_else(|| self.status.as_ref()?.content.value())
+    }
+
+    /// True when Kudu considers the record finished (`complete=True`).
+    #[must_use]
+    pub fn is_complete(&self, platform: Platform) -> bool {
+        self.effective(platform).is_some_and(|s| s.complete)
+    }
+
+    /// The newest sign of life: `status.xml` or `log.log` written, or the newest log entry.
+    #[must_use]
+    pub fn last_activity(&self) -> Option<DateTime<Utc>> {
+        let status = self.status.as_ref().and_then(|s| s.meta.modified);
+        let log = self.log.as_ref().and_then(|l| l.meta.modified);
+        let entry = self.log.as_ref().and_then(|l| l.last_entry_time);
+        [status, log, entry].into_iter().flatten().max()
+    }
+
+    /// Decides [`NextRead`] as Kudu on `platform` would.
+    #[must_use]
+    pub fn decide_next_read(&self, platform: Platform) -> NextRead {
+        if platform == Platform::Windows
+            && let Some(doc) = self
+                .status_complete
+                .as_ref()
+                .and_then(|f| f.content.value())
+        {
+            return unsavable_or_keep(doc);
+        }
+        match self.status.as_ref().map(|s| &s.content) {
+            None => NextRead::Invisible,
+            Some(Content::Parsed { value }) => unsavable_or_keep(value),
+            Some(Content::Corrupt { reason }) => NextRead::DeleteFolder {
+                reason: reason.clone(),
+            },
+            // Kudu would hit the same error (or, for a link, read through it); it does not delete on
+            // an I/O error it cannot reproduce here, so keep.
+            Some(Content::Unreadable { .. }) => NextRead::Keep,
+        }
+    }
+}
+
+fn unsavable_or_keep(doc: &StatusXml) -> NextRead {
+    match doc.unsavable_reason() {
+        Some(reason) => NextRead::KeepUnsavable { reason },
+        None => NextRead::Keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_classified_as_kudu_makes_them() {
+        assert_eq!(
+            IdKind::of("3f786850e387550fdab836ed7e6dc881de23001b"),
+            IdKind::CommitHash
+        );
+        assert_eq!(IdKind::of("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b"), IdKind::Guid);
+        assert_eq!(
+            IdKind::of("8c1f4e2a-9b3d-4f6e-8a7b-5c4d3e2f1a0b"),
+            IdKind::TrackingGuid
+        );
+        assert_eq!(IdKind::of("temp-3fa9c0d1"), IdKind::Temp);
+        assert_eq!(IdKind::of("temp-3fa9c0d"), IdKind::External);
+        assert_eq!(IdKind::of("temp-3fa9c0dz"), IdKind::External);
+        assert_eq!(IdKind::of("tools"), IdKind::Reserved);
+        assert_eq!(
+            IdKind::of("8C1F4E2A9B3D4F6E8A7B5C4D3E2F1A0B"),
+            IdKind::External
+        );
+        assert_eq!(IdKind::of("release-42"), IdKind::External);
+    }
+
+    #[test]
+    fn newline_detection() {
+        assert_eq!(Newline::detect(b"a\r\nb"), Some(Newline::Crlf));
+        assert_eq!(Newline::detect(b"a\nb\r\n"), Some(Newline::Lf));
+        assert_eq!(Newline::detect(b"\n"), Some(Newline::Lf));
+        assert_eq!(Newline::detect(b"ab"), None);
+    }
+}

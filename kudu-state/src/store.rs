@@ -1,0 +1,326 @@
+//! Read-only access to a Kudu home, behind one small trait.
+//!
+//! The model never touches the file system directly: it asks a [`Store`] to list, stat and read with a
+//! byte cap. The local file system is the first implementation; a store that talks to Kudu's VFS REST API
+//! (`/api/vfs/`, spec §8) can be added later without changing the model.
+//!
+//! Two rules hold for every store: a read never returns more than the cap it was given, and a symbolic
+//! link is reported as a link, never followed.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// A path inside the home, `/`-separated, never absolute and never containing `..`.
+///
+/// Keeping paths relative to the home makes reports portable (a diagnosis of a copy of `/home` reads the
+/// same as one made on the site) and makes "outside the home" unrepresentable.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RelPath(String);
+
+impl RelPath {
+    /// Parses a relative path; refuses absolute paths, `..`, `.`, empty components and backslashes.
+    pub fn new(path: &str) -> Result<Self> {
+        let ok = !path.is_empty()
+            && !path.contains('\\')
+            && !path.contains('\0')
+            && path
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if ok {
+            Ok(RelPath(path.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "argument",
+                format!("`{path}` is not a relative path inside the home"),
+            ))
+        }
+    }
+
+    /// Appends one component. Only called with names that came from a directory listing or constants,
+    /// which contain no `/`; any that would escape is refused.
+    pub fn join(&self, name: &str) -> Result<Self> {
+        RelPath::new(&format!("{}/{name}", self.0))
+    }
+
+    /// The path as a `/`-separated string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last component.
+    #[must_use]
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+
+    /// The parent, if this is not a top-level name.
+    #[must_use]
+    pub fn parent(&self) -> Option<RelPath> {
+        self.0.rsplit_once('/').map(|(p, _)| RelPath(p.to_owned()))
+    }
+
+    /// This path under `root` on the local file system.
+    #[must_use]
+    pub fn under(&self, root: &Path) -> PathBuf {
+        self.0.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
+    }
+}
+
+impl TryFrom<String> for RelPath {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        RelPath::new(&s)
+    }
+}
+
+impl From<RelPath> for String {
+    fn from(p: RelPath) -> String {
+        p.0
+    }
+}
+
+impl std::fmt::Display for RelPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What kind of thing a directory entry is, without following links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (never followed). The target is kept for the report when it is readable.
+    Symlink {
+        /// Where the link points, as stored in the link.
+        target: Option<String>,
+    },
+    /// A socket, FIFO or device.
+    Other,
+}
+
+/// `lstat` of one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Meta {
+    /// File, directory, link or other.
+    #[serde(flatten)]
+    pub kind: EntryKind,
+    /// Size in bytes (0 for directories).
+    pub size: u64,
+    /// Last write time; `None` when the file system does not report one.
+    pub modified: Option<DateTime<Utc>>,
+    /// Identity of the file (device, inode) where the platform has one; used to detect a file replaced
+    /// between two reads.
+    #[serde(skip)]
+    pub identity: Option<(u64, u64)>,
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirEntry {
+    /// The name, or its lossy form when it is not valid UTF-8.
+    pub name: String,
+    /// False when the name is not valid UTF-8 (Kudu never writes such names; they are reported and skipped).
+    pub utf8: bool,
+    /// The entry's metadata, links not followed.
+    pub meta: Meta,
+}
+
+/// Bytes read from a file, bounded by a cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bytes {
+    /// What was read: at most the cap.
+    pub data: Vec<u8>,
+    /// Offset of `data[0]` in the file (non-zero for a tail read of a larger file).
+    pub offset: u64,
+    /// The file's size when it was read.
+    pub file_len: u64,
+}
+
+impl Bytes {
+    /// True when the file holds more than was read.
+    #[must_use]
+    pub fn is_partial(&self) -> bool {
+        self.offset > 0 || self.offset + (self.data.len() as u64) < self.file_len
+    }
+}
+
+/// Read-only access to a home. Implementations must not follow symbolic links and must honour caps.
+pub trait Store: Send + Sync {
+    /// `lstat` of `path`; `Ok(None)` when it does not exist.
+    fn meta(&self, path: &RelPath) -> Result<Option<Meta>>;
+    /// The entries of a directory, sorted by name.
+    fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>>;
+    /// At most `cap` bytes from the start of a regular file.
+    fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
+    /// At most `cap` bytes from the end of a regular file.
+    fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
+}
+
+/// A [`Store`] over the local file system, rooted at a home directory.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root` (the home). The root itself may be a link (e.g. `/home` on some images);
+    /// nothing below it is followed.
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens a regular file for reading, refusing links and anything that changed between the `lstat`
+    /// and the open (a file swapped for a link in between).
+    fn open_regular(&self, path: &RelPath) -> Result<(fs_err::File, u64)> {
+        let full = path.under(&self.root);
+        let before = lstat(&full)?;
+        if before.kind != EntryKind::File {
+            return Err(Error::io(
+                "read",
+                &full,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a regular file (links are never followed)",
+                ),
+            ));
+        }
+        let file = fs_err::File::open(&full).map_err(|e| Error::io("open", &full, e))?;
+        let opened = file.metadata().map_err(|e| Error::io("stat", &full, e))?;
+        if identity(&opened) != before.identity {
+            return Err(Error::io(
+                "read",
+                &full,
+                std::io::Error::other("the file was replaced while it was being opened"),
+            ));
+        }
+        Ok((file, opened.len()))
+    }
+}
+
+impl Store for LocalStore {
+    fn meta(&self, path: &RelPath) -> Result<Option<Meta>> {
+        let full = path.under(&self.root);
+        match lstat(&full) {
+            Ok(m) => Ok(Some(m)),
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>> {
+        let full = path.under(&self.root);
+        if lstat(&full)?.kind != EntryKind::Dir {
+            return Err(Error::io(
+                "list",
+                &full,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
+            ));
+        }
+        let mut out = Vec::new();
+        for entry in fs_err::read_dir(&full).map_err(|e| Error::io("list", &full, e))? {
+            let entry = entry.map_err(|e| Error::io("list", &full, e))?;
+            let os_name = entry.file_name();
+            let (name, utf8) = match os_name.to_str() {
+                Some(s) => (s.to_owned(), true),
+                None => (os_name.to_string_lossy().into_owned(), false),
+            };
+            let meta = match lstat(&entry.path()) {
+                Ok(m) => m,
+                // Deleted between the listing and the stat: Kudu is live, that happens.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            out.push(DirEntry { name, utf8, meta });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
+        let (file, len) = self.open_regular(path)?;
+        let mut data = Vec::with_capacity(usize::try_from(len.min(cap)).unwrap_or(0));
+        file.take(cap)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io("read", path.under(&self.root), e))?;
+        Ok(Bytes {
+            data,
+            offset: 0,
+            file_len: len,
+        })
+    }
+
+    fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
+        let (mut file, len) = self.open_regular(path)?;
+        let offset = len.saturating_sub(cap);
+        let full = path.under(&self.root);
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io("seek", &full, e))?;
+        let mut data = Vec::with_capacity(usize::try_from(len - offset).unwrap_or(0));
+        file.take(cap)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io("read", &full, e))?;
+        Ok(Bytes {
+            data,
+            offset,
+            file_len: len,
+        })
+    }
+}
+
+/// `lstat` as a [`Meta`].
+pub(crate) fn lstat(path: &Path) -> Result<Meta> {
+    let m = fs_err::symlink_metadata(path).map_err(|e| Error::io("stat", path, e))?;
+    let ft = m.file_type();
+    let kind = if ft.is_symlink() {
+        EntryKind::Symlink {
+            target: fs_err::read_link(path)
+                .ok()
+                .map(|t| t.to_string_lossy().into_owned()),
+        }
+    } else if ft.is_dir() {
+        EntryKind::Dir
+    } else if ft.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    };
+    Ok(Meta {
+        size: if ft.is_dir() { 0 } else { m.len() },
+        modified: m.modified().ok().map(DateTime::<Utc>::from),
+        identity: identity(&m),
+        kind,
+    })
+}
+
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
