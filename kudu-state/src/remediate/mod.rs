@@ -1,0 +1,283 @@
+//! Remediation: a reviewable [`Plan`], a guarded and reversible [`apply`], and [`undo`] (spec §9, §10).
+//!
+//! The rules every plan obeys, whatever the options:
+//! - least disruptive first; while a deployment runs the plan only waits;
+//! - nothing is deleted: a removal is a move into the backup folder, a rewrite keeps the original there;
+//! - only an allowlist of paths is ever touched ([`check_op`]): `pending`, `settings.xml`, `hooks`,
+//!   `tools/`, `latest.json`, `wwwroot`, `repository`, the Linux idle lock files, the active deployment's
+//!   folder and anything outside `HOME/site` never appear in a plan;
+//! - every step carries a precondition captured at plan time and re-checked just before it runs.
+
+mod apply;
+mod journal;
+mod plan;
+mod undo;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::diagnose::{FindingCode, Verdict};
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use crate::store::RelPath;
+
+pub use apply::{ApplyOptions, ApplyReport, StepOutcome, StepReport, apply};
+pub use plan::{PlanOptions, plan};
+pub use undo::{UndoReport, undo};
+
+/// Version of the plan and journal JSON.
+pub const PLAN_SCHEMA: u32 = 1;
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Touch nothing; wait (until a time, when one is known).
+    Wait,
+    /// Do to an orphaned incomplete record what Kudu's own self-heal does: log the error, mark it failed.
+    FailOrphanedRecord,
+    /// Move away KuduLite's expired lock directory (Kudu deletes it at its next check anyway).
+    RemoveExpiredLock,
+    /// Move away a Linux lock directory whose `info.lock` Kudu cannot parse.
+    RemoveCorruptLock,
+    /// Move away a *live* Linux lock whose deployment has stalled (only with `allow_live_lock`).
+    RemoveStalledLock,
+    /// Move away an orphaned `temp-` record.
+    RemoveOrphanedTemp,
+    /// Move away a deployment folder that has no `status.xml`.
+    RemoveFolderWithoutStatus,
+    /// Rewrite a `status.xml` Kudu would reject (and delete the folder for) as a complete, valid record.
+    RepairStatusXml,
+    /// Rewrite `active` as the exact id Kudu expects.
+    RepairActive,
+    /// Advice only, never executed: restart the SCM (Kudu) site.
+    RestartScm,
+}
+
+impl Action {
+    /// True for steps that touch nothing (`wait`, `restart-scm`).
+    #[must_use]
+    pub fn is_advisory(self) -> bool {
+        matches!(self, Action::Wait | Action::RestartScm)
+    }
+
+    /// The kebab-case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Wait => "wait",
+            Action::FailOrphanedRecord => "fail-orphaned-record",
+            Action::RemoveExpiredLock => "remove-expired-lock",
+            Action::RemoveCorruptLock => "remove-corrupt-lock",
+            Action::RemoveStalledLock => "remove-stalled-lock",
+            Action::RemoveOrphanedTemp => "remove-orphaned-temp",
+            Action::RemoveFolderWithoutStatus => "remove-folder-without-status",
+            Action::RepairStatusXml => "repair-status-xml",
+            Action::RepairActive => "repair-active",
+            Action::RestartScm => "restart-scm",
+        }
+    }
+}
+
+/// How much a step can hurt if the diagnosis behind it were wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    /// Touches nothing.
+    None,
+    /// Does what Kudu itself would do next.
+    Low,
+    /// Changes what Kudu reads, reversibly.
+    Medium,
+    /// Can let two deployments run at once.
+    High,
+}
+
+/// The state of a step's target when the plan was made; apply refuses the step if it differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Precondition {
+    /// `file`, `dir` or `absent`.
+    pub kind: String,
+    /// Size in bytes (0 for folders).
+    pub size: u64,
+    /// Last write time, for the reader (a folder's digest covers its contents' times).
+    pub mtime: Option<DateTime<Utc>>,
+    /// Content digest of a file, or of a folder's names, sizes and times.
+    pub digest: Option<String>,
+}
+
+/// One primitive change. A step is a short list of these, fixed at plan time so the plan says exactly
+/// what will be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "op")]
+pub enum Op {
+    /// Move the path into the backup folder.
+    Move {
+        /// What to move.
+        path: RelPath,
+    },
+    /// Replace (or create) a file atomically with this text; the original is kept in the backup.
+    Write {
+        /// The file.
+        path: RelPath,
+        /// Its new content.
+        content: String,
+    },
+    /// Append this text to a file (a log line).
+    Append {
+        /// The file.
+        path: RelPath,
+        /// What to append.
+        text: String,
+    },
+    /// Set `active`'s mtime to the plan time (Kudu does this on every status write; it invalidates the
+    /// `/api/deployments` cache), creating it empty if missing, as Kudu does.
+    TouchActive,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// What it does.
+    pub action: Action,
+    /// The main path it acts on, relative to the home.
+    pub target: Option<RelPath>,
+    /// The finding it answers.
+    pub finding: FindingCode,
+    /// How much it can hurt.
+    pub risk: Risk,
+    /// One line for a person: why, and what it costs.
+    pub reason: String,
+    /// The target's state at plan time.
+    pub precondition: Option<Precondition>,
+    /// For `wait`: until when, if known.
+    pub until: Option<DateTime<Utc>>,
+    /// The changes, in order (empty for advisory steps).
+    pub ops: Vec<Op>,
+}
+
+/// An ordered list of steps for one home, made at one time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`PLAN_SCHEMA`].
+    pub schema: u32,
+    /// The home it was made for.
+    pub home: std::path::PathBuf,
+    /// The platform the home was read as.
+    pub platform: Platform,
+    /// When it was made (every time written by a step is this time).
+    pub created: DateTime<Utc>,
+    /// The verdict it starts from.
+    pub verdict: Verdict,
+    /// The steps, least disruptive first.
+    pub steps: Vec<Step>,
+    /// What was deliberately not planned, and why.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// True when there is nothing to do or wait for.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// True when some step changes files.
+    #[must_use]
+    pub fn changes_files(&self) -> bool {
+        self.steps.iter().any(|s| !s.ops.is_empty())
+    }
+
+    /// A digest identifying this plan's steps and time (not its home, so a copy of a home with its
+    /// backups resumes the same way); an interrupted apply of it is resumed, not restarted.
+    #[must_use]
+    pub fn id(&self) -> String {
+        let key = serde_json::json!([self.schema, self.platform, self.created, self.steps]);
+        crate::fs::digest(key.to_string().as_bytes())
+    }
+
+    /// Parses a plan written by `kudu-state plan --json`.
+    ///
+    /// # Errors
+    /// `INVALID_INPUT` when it is not such a plan.
+    pub fn from_json(text: &str) -> Result<Plan> {
+        let plan: Plan =
+            serde_json::from_str(text).map_err(|e| Error::invalid("plan", e.to_string()))?;
+        if plan.schema != PLAN_SCHEMA {
+            return Err(Error::invalid(
+                "plan",
+                format!("schema {} is not {PLAN_SCHEMA}", plan.schema),
+            ));
+        }
+        Ok(plan)
+    }
+}
+
+/// Refuses any change outside the allowlist. Called for every op at plan time and again at apply time
+/// (a plan file can be edited by hand).
+///
+/// Allowed: moving `site/locks/deployment` and record folders other than the active one; writing
+/// `site/deployments/active` and a record's `status.xml` / `status_complete.xml`; appending to a
+/// record's `log.log`.
+///
+/// # Errors
+/// `PROTECTED_PATH` naming the path and the reason.
+pub fn check_op(op: &Op, home: &std::path::Path, active: Option<&str>) -> Result<()> {
+    let refuse = |path: &RelPath, reason: &str| {
+        Err(Error::Protected {
+            path: path.under(home),
+            reason: reason.to_owned(),
+        })
+    };
+    let parts = |p: &RelPath| p.as_str().split('/').map(str::to_owned).collect::<Vec<_>>();
+    let record_folder = |id: &str| {
+        !matches!(
+            id,
+            "active" | "pending" | "settings.xml" | "hooks" | "latest.json" | "tools"
+        )
+    };
+    let is_active = |id: &str| active.is_some_and(|a| a.eq_ignore_ascii_case(id));
+    match op {
+        Op::TouchActive => Ok(()),
+        Op::Move { path } => match parts(path).as_slice() {
+            [s, l, d] if s == "site" && l == "locks" && d == "deployment" => Ok(()),
+            [s, d, id] if s == "site" && d == "deployments" && record_folder(id) => {
+                if is_active(id) {
+                    refuse(
+                        path,
+                        "the active deployment's folder holds the manifest the next deployment needs",
+                    )
+                } else {
+                    Ok(())
+                }
+            }
+            _ => refuse(
+                path,
+                "kudu-state only moves the Linux lock directory and inactive record folders",
+            ),
+        },
+        Op::Write { path, .. } => match parts(path).as_slice() {
+            [s, d, f] if s == "site" && d == "deployments" && f == "active" => Ok(()),
+            [s, d, id, f]
+                if s == "site"
+                    && d == "deployments"
+                    && record_folder(id)
+                    && (f == "status.xml" || f == "status_complete.xml") =>
+            {
+                Ok(())
+            }
+            _ => refuse(
+                path,
+                "kudu-state only rewrites `active` and a record's status files",
+            ),
+        },
+        Op::Append { path, .. } => match parts(path).as_slice() {
+            [s, d, id, f]
+                if s == "site" && d == "deployments" && record_folder(id) && f == "log.log" =>
+            {
+                Ok(())
+            }
+            _ => refuse(path, "kudu-state only appends to a record's log.log"),
+        },
+    }
+}
