@@ -1,0 +1,211 @@
+//! Property tests over random homes built from the model.
+
+use chrono::TimeDelta;
+use kudu_state::fixture::{HomeBuilder, Stage, status_doc};
+use kudu_state::remediate::{Op, check_op};
+use kudu_state::{ApplyOptions, PlanOptions, Platform};
+use proptest::prelude::*;
+
+use crate::util::*;
+
+/// One thing that can be in a home.
+#[derive(Debug, Clone)]
+enum Piece {
+    Record {
+        n: u8,
+        stage: u8,
+        hours_ago: u8,
+        manifest: bool,
+    },
+    CorruptStatus {
+        n: u8,
+        cut: u16,
+    },
+    FolderWithoutStatus {
+        n: u8,
+    },
+    LinuxLock {
+        minutes_ago: u16,
+    },
+    CorruptLinuxLock,
+    WindowsLock {
+        minutes_ago: u16,
+    },
+    Active {
+        n: u8,
+        newline: bool,
+    },
+    Autoswap {
+        seconds_ago: u16,
+    },
+    LinkOut {
+        n: u8,
+    },
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        (0u8..6, 0u8..4, 0u8..72, any::<bool>()).prop_map(|(n, stage, hours_ago, manifest)| {
+            Piece::Record {
+                n,
+                stage,
+                hours_ago,
+                manifest,
+            }
+        }),
+        (0u8..6, 0u16..600).prop_map(|(n, cut)| Piece::CorruptStatus { n, cut }),
+        (6u8..9).prop_map(|n| Piece::FolderWithoutStatus { n }),
+        (0u16..120).prop_map(|minutes_ago| Piece::LinuxLock { minutes_ago }),
+        Just(Piece::CorruptLinuxLock),
+        (0u16..120).prop_map(|minutes_ago| Piece::WindowsLock { minutes_ago }),
+        (0u8..8, any::<bool>()).prop_map(|(n, newline)| Piece::Active { n, newline }),
+        (0u16..400).prop_map(|seconds_ago| Piece::Autoswap { seconds_ago }),
+        (0u8..3).prop_map(|n| Piece::LinkOut { n }),
+    ]
+}
+
+fn id(n: u8) -> String {
+    format!(
+        "{:032x}",
+        u128::from(n).wrapping_mul(0x0101_0101_0101_0101_0101_0101_0101_0101) + 7
+    )
+}
+
+fn build(platform: Platform, pieces: &[Piece], outside: &std::path::Path) -> HomeBuilder {
+    let h = HomeBuilder::new(platform).expect("home");
+    h.site(t0() - TimeDelta::days(7)).expect("site");
+    h.pending(t0() - TimeDelta::days(1)).expect("pending");
+    for p in pieces {
+        match *p {
+            Piece::Record {
+                n,
+                stage,
+                hours_ago,
+                manifest,
+            } => {
+                let stage = [
+                    Stage::Receiving,
+                    Stage::Building,
+                    Stage::Success,
+                    Stage::Failed,
+                ][usize::from(stage)];
+                let rid = if stage == Stage::Receiving {
+                    format!("temp-{:08x}", n)
+                } else {
+                    id(n)
+                };
+                h.record(
+                    &status_doc(&rid, stage, t0() - TimeDelta::hours(i64::from(hours_ago))),
+                    manifest,
+                )
+                .expect("record");
+            }
+            Piece::CorruptStatus { n, cut } => {
+                let path = h.full(&format!("site/deployments/{}/status.xml", id(n)));
+                if let Ok(bytes) = std::fs::read(&path) {
+                    let cut = usize::from(cut).min(bytes.len().saturating_sub(1));
+                    std::fs::write(&path, &bytes[..cut]).expect("cut");
+                }
+            }
+            Piece::FolderWithoutStatus { n } => {
+                h.file(&format!("site/deployments/{}/manifest", id(n)), "a\n")
+                    .expect("folder");
+            }
+            Piece::LinuxLock { minutes_ago } => {
+                h.linux_lock(
+                    "Performing continuous deployment",
+                    t0() - TimeDelta::minutes(i64::from(minutes_ago)),
+                )
+                .expect("lock");
+            }
+            Piece::CorruptLinuxLock => {
+                h.file("site/locks/deployment/info.lock", "{\"lockExpiry\":")
+                    .expect("lock");
+            }
+            Piece::WindowsLock { minutes_ago } => {
+                h.windows_lock(
+                    "Performing deployment",
+                    t0() - TimeDelta::minutes(i64::from(minutes_ago)),
+                )
+                .expect("lock");
+            }
+            Piece::Active { n, newline } => {
+                let text = if newline {
+                    format!("{}\n", id(n))
+                } else {
+                    id(n)
+                };
+                h.active(text.as_bytes(), t0() - TimeDelta::hours(1))
+                    .expect("active");
+            }
+            Piece::Autoswap { seconds_ago } => {
+                h.file("site/locks/autoswap.lock", "").expect("autoswap");
+                h.mtime(
+                    "site/locks/autoswap.lock",
+                    t0() - TimeDelta::seconds(i64::from(seconds_ago)),
+                )
+                .expect("mtime");
+            }
+            Piece::LinkOut { n } => {
+                let target = outside.join(format!("out{n}"));
+                let _ = std::fs::create_dir_all(&target);
+                let _ = std::fs::write(target.join("status.xml"), b"<deployment/>");
+                let _ = std::os::unix::fs::symlink(
+                    &target,
+                    h.full(&format!("site/deployments/{}", id(n + 20))),
+                );
+            }
+        }
+    }
+    h
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// No plan ever contains a protected path; apply then undo is the identity; apply is idempotent;
+    /// nothing outside the home is read or changed.
+    #[test]
+    fn remediation_is_safe_on_random_homes(
+        linux in any::<bool>(),
+        pieces in proptest::collection::vec(piece(), 0..8),
+        allow_live_lock in any::<bool>(),
+        minutes_later in 0i64..60,
+    ) {
+        let platform = if linux { Platform::Linux } else { Platform::Windows };
+        let outside = tempfile::tempdir().expect("outside");
+        let h = build(platform, &pieces, outside.path());
+        let outside_before = capture(outside.path());
+        let now = t0() + TimeDelta::minutes(minutes_later);
+        let before = capture(h.path());
+        let (s, d) = diagnose_at(h.path(), now);
+        let plan = kudu_state::plan(&s, &d, PlanOptions { allow_live_lock }).expect("plan");
+        let active = s.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active);
+        for step in &plan.steps {
+            for op in &step.ops {
+                prop_assert!(check_op(op, h.path(), active).is_ok(), "{op:?}");
+                let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active" };
+                for protected in ["site/deployments/pending", "site/deployments/settings.xml", "site/deployments/hooks", "site/deployments/tools", "site/deployments/latest.json", "site/wwwroot", "site/repository", "site/locks/status.lock", "site/locks/hooks.lock", "site/locks/sshkey.lock"] {
+                    prop_assert!(!path.starts_with(protected), "{path}");
+                }
+                if let (Op::Move { path }, Some(a)) = (op, active) {
+                    let active_folder = format!("site/deployments/{a}");
+                    prop_assert!(!path.as_str().eq_ignore_ascii_case(&active_folder), "{}", path);
+                }
+            }
+            if !allow_live_lock {
+                prop_assert_ne!(step.action, kudu_state::remediate::Action::RemoveStalledLock);
+            }
+        }
+        let report = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply");
+        let applied = capture(h.path());
+        let again = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply again");
+        prop_assert!(again.backup.is_none());
+        assert_same_tree(&applied, &capture(h.path()));
+        if let Some(b) = report.backup {
+            kudu_state::undo(&b).expect("undo");
+        }
+        assert_same_tree(&before, &capture(h.path()));
+        assert_same_tree(&outside_before, &capture(outside.path()));
+    }
+}
