@@ -1,0 +1,173 @@
+//! What each subcommand does, on top of the core library.
+
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+
+use chrono::{TimeDelta, Utc};
+use kudu_state::{DiagnoseOptions, Diagnosis, Error, Result, ScanOptions, Verdict};
+
+use crate::args::{Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, WaitArgs};
+use crate::render;
+use crate::{EXIT_BROKEN, EXIT_DEPLOYING, EXIT_OK, EXIT_STUCK};
+
+/// The streams a command talks to.
+pub(crate) struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub input: &'a mut dyn BufRead,
+    /// Colour the human output (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+}
+
+pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
+    match cli.command {
+        Command::Diagnose(a) => diagnose(&a, io),
+        Command::Explain(a) => explain(&a, io),
+        Command::WaitIdle(a) => wait_idle(&a, io),
+    }
+}
+
+/// The verdict's exit status.
+pub(crate) fn verdict_exit(v: Verdict) -> i32 {
+    match v {
+        Verdict::Idle => EXIT_OK,
+        Verdict::Deploying => EXIT_DEPLOYING,
+        Verdict::Stuck => EXIT_STUCK,
+        Verdict::Broken => EXIT_BROKEN,
+    }
+}
+
+/// The home to read: the argument, else `$HOME` when it holds a `site` folder.
+pub(crate) fn home_path(arg: Option<&PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = arg {
+        return Ok(p.clone());
+    }
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(h) if h.join("site").is_dir() => Ok(h),
+        Some(h) => Err(Error::Invalid {
+            what: "argument",
+            reason: format!(
+                "no HOME argument given and $HOME (`{}`) has no `site` folder; pass the App Service home, e.g. `kudu-state diagnose /home`",
+                h.display()
+            ),
+        }),
+        None => Err(Error::Invalid {
+            what: "argument",
+            reason: "no HOME argument given and $HOME is not set; pass the App Service home"
+                .to_owned(),
+        }),
+    }
+}
+
+pub(crate) fn scan_and_diagnose(home: &HomeArgs, now: chrono::DateTime<Utc>) -> Result<Diagnosis> {
+    let path = home_path(home.home.as_ref())?;
+    let scan_options = ScanOptions {
+        platform: home.platform.platform(),
+        ..ScanOptions::default()
+    };
+    let snapshot = kudu_state::scan(&path, &scan_options)?;
+    let options = DiagnoseOptions {
+        stall_window: TimeDelta::minutes(i64::from(home.stall_minutes)),
+    };
+    Ok(kudu_state::diagnose(&snapshot, now, options))
+}
+
+fn diagnose(a: &DiagnoseArgs, io: &mut Io<'_>) -> Result<i32> {
+    let d = scan_and_diagnose(&a.home, a.now.unwrap_or_else(Utc::now))?;
+    if a.json {
+        print_json(io, &d)?;
+    } else {
+        render::diagnosis(io.out, &d, io.color).map_err(|e| stdout_error(&e))?;
+    }
+    Ok(verdict_exit(d.verdict))
+}
+
+fn print_json(io: &mut Io<'_>, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid {
+        what: "output",
+        reason: e.to_string(),
+    })?;
+    writeln!(io.out, "{text}").map_err(|e| stdout_error(&e))
+}
+
+fn stdout_error(e: &std::io::Error) -> Error {
+    Error::Io {
+        op: "write to",
+        path: PathBuf::from("<stdout>"),
+        source: std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+/// Largest body `explain` reads from standard input.
+const MAX_BODY: u64 = 4 * 1024 * 1024;
+
+fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
+    let body = match a.body.as_deref() {
+        Some(b) if b != "-" => b.to_owned(),
+        _ => {
+            let mut buf = Vec::new();
+            io.input
+                .take(MAX_BODY)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::Io {
+                    op: "read",
+                    path: PathBuf::from("<stdin>"),
+                    source: e,
+                })?;
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    };
+    let x = kudu_state::explain::explain(&body, Some(a.status));
+    if a.json {
+        print_json(io, &render::explanation_json(&x))?;
+    } else {
+        render::explanation(io.out, &x, io.color).map_err(|e| stdout_error(&e))?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn wait_idle(a: &WaitArgs, io: &mut Io<'_>) -> Result<i32> {
+    let path = home_path(a.home.home.as_ref())?;
+    let scan_options = ScanOptions {
+        platform: a.home.platform.platform(),
+        ..ScanOptions::default()
+    };
+    let options = DiagnoseOptions {
+        stall_window: TimeDelta::minutes(i64::from(a.home.stall_minutes)),
+    };
+    let timeout = a.timeout.to_std().unwrap_or_default();
+    let poll = a.poll.to_std().unwrap_or_default();
+    let err = &mut *io.err;
+    let outcome =
+        kudu_state::wait_idle(&path, &scan_options, options, timeout, poll, |d, waited| {
+            let _ = writeln!(
+                err,
+                "kudu-state: waiting for {} (waited {} of {})",
+                render::waiting_for(d),
+                render::duration(TimeDelta::from_std(waited).unwrap_or_default()),
+                render::duration(a.timeout)
+            );
+            true
+        })?;
+    let waited = render::duration(TimeDelta::from_std(outcome.waited).unwrap_or_default());
+    let d = &outcome.diagnosis;
+    if outcome.idle {
+        let _ = writeln!(
+            io.err,
+            "kudu-state: {} — safe to deploy (waited {waited})",
+            d.verdict.as_str()
+        );
+        return Ok(EXIT_OK);
+    }
+    let _ = writeln!(
+        io.err,
+        "kudu-state: timed out after {waited} — still {}",
+        d.verdict.as_str()
+    );
+    if a.json {
+        print_json(io, d)?;
+    } else {
+        render::diagnosis(io.out, d, io.color).map_err(|e| stdout_error(&e))?;
+    }
+    Ok(EXIT_STUCK)
+}

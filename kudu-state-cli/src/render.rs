@@ -1,0 +1,178 @@
+//! Human output: the verdict first, then findings by severity, then what to do.
+
+use std::io::{self, Write};
+
+use chrono::TimeDelta;
+use kudu_state::explain::Explanation;
+use kudu_state::{Diagnosis, Severity, Verdict};
+use serde_json::{Value, json};
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
+pub(crate) fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::IsTerminal::is_terminal(&io::stdout())
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn verdict_line(v: Verdict) -> (&'static str, &'static str) {
+    match v {
+        Verdict::Idle => (
+            "32;1",
+            "IDLE — nothing is running or blocking; a deployment started now will be accepted",
+        ),
+        Verdict::Deploying => (
+            "36;1",
+            "DEPLOYING — a deployment is running; wait for it and touch nothing",
+        ),
+        Verdict::Stuck => (
+            "33;1",
+            "STUCK — something keeps deployments from completing and will not clear soon by itself",
+        ),
+        Verdict::Broken => (
+            "31;1",
+            "BROKEN — Kudu will error on, or destroy, part of this state",
+        ),
+    }
+}
+
+pub(crate) fn diagnosis(out: &mut dyn Write, d: &Diagnosis, color: bool) -> io::Result<()> {
+    let p = Paint(color);
+    let (code, line) = verdict_line(d.verdict);
+    writeln!(out, "{}", p.wrap(code, line))?;
+    writeln!(
+        out,
+        "home: {}  platform: {}  at: {}",
+        d.home.display(),
+        d.platform,
+        d.now.to_rfc3339()
+    )?;
+    match (d.safe_to_deploy, d.safe_after) {
+        (true, _) => writeln!(out, "safe to deploy: yes")?,
+        (false, Some(t)) => writeln!(
+            out,
+            "safe to deploy: no — may clear by itself at {}",
+            t.to_rfc3339()
+        )?,
+        (false, None) => writeln!(out, "safe to deploy: no — will not clear by itself")?,
+    }
+    for (severity, title, mark, col) in [
+        (Severity::Error, "errors", "x", "31"),
+        (Severity::Warning, "warnings", "!", "33"),
+        (Severity::Info, "info", "-", "2"),
+    ] {
+        let group: Vec<_> = d
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}:")?;
+        for f in group {
+            writeln!(
+                out,
+                "  {} {}  {}",
+                p.wrap(col, mark),
+                p.wrap("1", f.code.as_str()),
+                f.path
+            )?;
+            writeln!(out, "    {}", f.message)?;
+        }
+    }
+    let next = match d.verdict {
+        Verdict::Idle => "nothing to do.",
+        Verdict::Deploying => {
+            "wait: `kudu-state wait-idle --timeout 30m` returns when a deployment would be accepted."
+        }
+        Verdict::Stuck | Verdict::Broken => {
+            "run `kudu-state plan` to see the least disruptive fix, then `kudu-state apply`."
+        }
+    };
+    writeln!(out, "\nnext: {next}")
+}
+
+pub(crate) fn explanation_json(x: &Explanation) -> Value {
+    json!({
+        "kind": x.kind.code(),
+        "retryable": x.retryable,
+        "requested_operation": x.requested_operation,
+        "holder_operation": x.holder_operation,
+        "started_at": x.started_at,
+        "deployment_id": x.deployment_id,
+        "advice": x.advice,
+        "body": x.body,
+    })
+}
+
+pub(crate) fn explanation(out: &mut dyn Write, x: &Explanation, color: bool) -> io::Result<()> {
+    let p = Paint(color);
+    writeln!(
+        out,
+        "{}  ({})",
+        p.wrap("1", x.kind.code()),
+        if x.retryable {
+            "retryable"
+        } else {
+            "do not retry"
+        }
+    )?;
+    if let Some(r) = &x.requested_operation {
+        writeln!(out, "requested: {r}")?;
+    }
+    if let Some(h) = &x.holder_operation {
+        writeln!(out, "held by:   {h}")?;
+    }
+    if let Some(t) = &x.started_at {
+        writeln!(out, "since:     {}", t.to_rfc3339())?;
+    } else if let Some(t) = &x.started_at_text {
+        writeln!(out, "since:     {t}")?;
+    }
+    if let Some(id) = &x.deployment_id {
+        writeln!(out, "deployment: {id}")?;
+    }
+    writeln!(out, "{}", x.advice)
+}
+
+pub(crate) fn duration(d: TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The blocking findings, for the wait-idle progress line.
+pub(crate) fn waiting_for(d: &Diagnosis) -> String {
+    let blocking: Vec<String> = d
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity >= Severity::Warning
+                || f.code == kudu_state::FindingCode::DeploymentInProgress
+        })
+        .take(3)
+        .map(|f| format!("{} ({})", f.code.as_str(), f.path))
+        .collect();
+    let mut s = if blocking.is_empty() {
+        d.verdict.as_str().to_owned()
+    } else {
+        blocking.join(", ")
+    };
+    if let Some(t) = d.safe_after {
+        s.push_str(&format!("; may clear at {}", t.to_rfc3339()));
+    }
+    s
+}
