@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The one test entry point: CI (.ci/run) and the README call this.
-#   ./scripts/test.sh                      Rust tests, clippy, fmt (+ Python and Node packages once present)
+#   ./scripts/test.sh                      Rust tests, clippy, fmt, then every part in scripts/test.d/
 #   FUZZ_SECONDS=20 ./scripts/test.sh      also run every fuzz target for that many seconds
 # Everything it needs it installs itself (a fresh machine has Rust, Python 3.11, Node 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
+export ROOT="$PWD"
 
 step() { printf '\n==> %s\n' "$*"; }
+export -f step
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -17,6 +18,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (core + cli)"
 cargo test --locked
+
+# Each part (Python package, Node package, benches, fuzzing) owns one script here, run in name order.
+for part in scripts/test.d/*.sh; do
+  [ -e "$part" ] || continue
+  step "$part"
+  bash "$part"
+done
 
 echo
 echo "all test suites passed"

@@ -1,0 +1,1 @@
+//! Benchmark support (filled in by issue 7).
