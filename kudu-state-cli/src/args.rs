@@ -22,6 +22,51 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Wait until a deployment would be accepted (exit 0), or time out (exit 11).
     WaitIdle(WaitArgs),
+    /// Show the least disruptive fix, step by step, without changing anything (exit 0 empty, 10 with steps).
+    Plan(PlanArgs),
+    /// Carry out a plan: every step re-checked first, everything replaced kept in a backup folder.
+    Apply(ApplyArgs),
+    /// Put back exactly what one apply changed.
+    Undo(UndoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Plan as of this time (RFC 3339) instead of now.
+    #[arg(long, value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+    /// Allow moving away a live Linux lock once its deployment has stalled (a concurrent deployment becomes possible).
+    #[arg(long)]
+    pub allow_live_lock: bool,
+    /// Print the plan as JSON (the input of `apply --plan`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub home: HomeArgs,
+    /// Apply this plan (from `plan --json`) instead of planning now.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Where to keep the backup (default HOME/data/kudu-state/backups; same file system as the home).
+    #[arg(long)]
+    pub backup_dir: Option<PathBuf>,
+    /// When planning now: allow moving away a stalled live Linux lock.
+    #[arg(long)]
+    pub allow_live_lock: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UndoArgs {
+    /// The backup folder an apply printed.
+    pub backup_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

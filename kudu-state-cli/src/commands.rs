@@ -4,9 +4,14 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use chrono::{TimeDelta, Utc};
-use kudu_state::{DiagnoseOptions, Diagnosis, Error, Result, ScanOptions, Verdict};
+use kudu_state::{
+    ApplyOptions, DiagnoseOptions, Diagnosis, Error, Plan, PlanOptions, Result, ScanOptions,
+    Verdict,
+};
 
-use crate::args::{Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, WaitArgs};
+use crate::args::{
+    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, UndoArgs, WaitArgs,
+};
 use crate::render;
 use crate::{EXIT_BROKEN, EXIT_DEPLOYING, EXIT_OK, EXIT_STUCK};
 
@@ -17,6 +22,8 @@ pub(crate) struct Io<'a> {
     pub input: &'a mut dyn BufRead,
     /// Colour the human output (a terminal, and `NO_COLOR` unset).
     pub color: bool,
+    /// Standard input is a terminal, so a person can confirm `apply`.
+    pub interactive: bool,
 }
 
 pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
@@ -24,6 +31,9 @@ pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Diagnose(a) => diagnose(&a, io),
         Command::Explain(a) => explain(&a, io),
         Command::WaitIdle(a) => wait_idle(&a, io),
+        Command::Plan(a) => plan(&a, io),
+        Command::Apply(a) => apply(&a, io),
+        Command::Undo(a) => undo(&a, io),
     }
 }
 
@@ -60,6 +70,13 @@ pub(crate) fn home_path(arg: Option<&PathBuf>) -> Result<PathBuf> {
 }
 
 pub(crate) fn scan_and_diagnose(home: &HomeArgs, now: chrono::DateTime<Utc>) -> Result<Diagnosis> {
+    Ok(scan_diagnose(home, now)?.1)
+}
+
+fn scan_diagnose(
+    home: &HomeArgs,
+    now: chrono::DateTime<Utc>,
+) -> Result<(kudu_state::Snapshot, Diagnosis)> {
     let path = home_path(home.home.as_ref())?;
     let scan_options = ScanOptions {
         platform: home.platform.platform(),
@@ -69,7 +86,130 @@ pub(crate) fn scan_and_diagnose(home: &HomeArgs, now: chrono::DateTime<Utc>) -> 
     let options = DiagnoseOptions {
         stall_window: TimeDelta::minutes(i64::from(home.stall_minutes)),
     };
-    Ok(kudu_state::diagnose(&snapshot, now, options))
+    let diagnosis = kudu_state::diagnose(&snapshot, now, options);
+    Ok((snapshot, diagnosis))
+}
+
+fn make_plan(home: &HomeArgs, now: chrono::DateTime<Utc>, allow_live_lock: bool) -> Result<Plan> {
+    let (snapshot, diagnosis) = scan_diagnose(home, now)?;
+    kudu_state::plan(&snapshot, &diagnosis, PlanOptions { allow_live_lock })
+}
+
+fn plan(a: &PlanArgs, io: &mut Io<'_>) -> Result<i32> {
+    let plan = make_plan(&a.home, a.now.unwrap_or_else(Utc::now), a.allow_live_lock)?;
+    if a.json {
+        print_json(io, &plan)?;
+    } else {
+        render::plan(io.out, &plan, io.color).map_err(|e| stdout_error(&e))?;
+    }
+    Ok(if plan.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DEPLOYING
+    })
+}
+
+/// Largest plan file read.
+const MAX_PLAN: u64 = 16 * 1024 * 1024;
+
+fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
+    let plan = match &a.plan {
+        Some(file) => {
+            let plan = Plan::from_json(&read_plan(file)?)?;
+            if let Some(home) = &a.home.home
+                && home.canonicalize().ok() != plan.home.canonicalize().ok()
+            {
+                return Err(Error::Invalid {
+                    what: "plan",
+                    reason: format!(
+                        "it was made for `{}`, not `{}`",
+                        plan.home.display(),
+                        home.display()
+                    ),
+                });
+            }
+            plan
+        }
+        None => make_plan(&a.home, Utc::now(), a.allow_live_lock)?,
+    };
+    render::plan(io.out, &plan, io.color).map_err(|e| stdout_error(&e))?;
+    if !plan.changes_files() {
+        let _ = writeln!(io.out, "\nnothing to apply.");
+        return Ok(EXIT_OK);
+    }
+    if !a.yes {
+        if !io.interactive {
+            return Err(Error::Invalid {
+                what: "argument",
+                reason: "standard input is not a terminal, so nobody can confirm; review the plan and pass --yes".to_owned(),
+            });
+        }
+        let _ = write!(io.out, "\napply these steps? [y/N] ");
+        let _ = io.out.flush();
+        let mut answer = String::new();
+        let _ = io.input.read_line(&mut answer);
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            let _ = writeln!(io.out, "nothing was changed.");
+            return Ok(EXIT_OK);
+        }
+    }
+    let options = ApplyOptions {
+        backup_root: a.backup_dir.clone(),
+        ..ApplyOptions::default()
+    };
+    let out = &mut *io.out;
+    let report = kudu_state::remediate::apply_with_progress(&plan, &options, |step| {
+        let _ = render::step_line(out, step);
+    })?;
+    match &report.backup {
+        Some(b) => {
+            let _ = writeln!(
+                io.out,
+                "\nbackup: {}\nundo with: kudu-state undo {}",
+                b.display(),
+                b.display()
+            );
+        }
+        None => {
+            let _ = writeln!(io.out, "\nnothing needed changing; no backup was made.");
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn read_plan(path: &std::path::Path) -> Result<String> {
+    let io_err = |op, e| Error::Io {
+        op,
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = std::fs::File::open(path).map_err(|e| io_err("open", e))?;
+    let mut text = String::new();
+    file.take(MAX_PLAN)
+        .read_to_string(&mut text)
+        .map_err(|e| io_err("read", e))?;
+    Ok(text)
+}
+
+fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
+    let report = kudu_state::undo(&a.backup_dir)?;
+    if report.already_undone {
+        let _ = writeln!(
+            io.out,
+            "{} was already undone; nothing changed.",
+            a.backup_dir.display()
+        );
+    } else {
+        for path in &report.restored {
+            let _ = writeln!(io.out, "restored {path}");
+        }
+        let _ = writeln!(
+            io.out,
+            "undone: {} change(s) reversed.",
+            report.restored.len()
+        );
+    }
+    Ok(EXIT_OK)
 }
 
 fn diagnose(a: &DiagnoseArgs, io: &mut Io<'_>) -> Result<i32> {

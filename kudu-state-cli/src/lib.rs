@@ -46,6 +46,7 @@ where
         out: &mut stdout.lock(),
         err: &mut stderr.lock(),
         color: render::color_wanted(),
+        interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()),
         input: &mut std::io::stdin().lock(),
     };
     run_with(args, io)

@@ -3,7 +3,9 @@
 use std::io::{self, Write};
 
 use chrono::TimeDelta;
+use kudu_state::Plan;
 use kudu_state::explain::Explanation;
+use kudu_state::remediate::{StepOutcome, StepReport};
 use kudu_state::{Diagnosis, Severity, Verdict};
 use serde_json::{Value, json};
 
@@ -175,4 +177,62 @@ pub(crate) fn waiting_for(d: &Diagnosis) -> String {
         s.push_str(&format!("; may clear at {}", t.to_rfc3339()));
     }
     s
+}
+
+pub(crate) fn plan(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result<()> {
+    let p = Paint(color);
+    writeln!(
+        out,
+        "{} for {} ({}), verdict {}, as of {}",
+        p.wrap("1", "plan"),
+        plan.home.display(),
+        plan.platform,
+        plan.verdict.as_str(),
+        plan.created.to_rfc3339()
+    )?;
+    if plan.steps.is_empty() {
+        writeln!(out, "no steps: nothing to fix.")?;
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        let risk = format!("{:?}", step.risk).to_lowercase();
+        let target = step
+            .target
+            .as_ref()
+            .map_or_else(String::new, |t| format!("  {t}"));
+        writeln!(
+            out,
+            "  {}. {} [risk {risk}]{target}",
+            i + 1,
+            p.wrap("1", step.action.as_str())
+        )?;
+        writeln!(out, "     {}", step.reason)?;
+        if step.action.is_advisory() {
+            writeln!(out, "     (advice only: kudu-state does not do this)")?;
+        }
+    }
+    if !plan.notes.is_empty() {
+        writeln!(out, "notes:")?;
+        for n in &plan.notes {
+            writeln!(out, "  - {n}")?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn step_line(out: &mut dyn Write, s: &StepReport) -> io::Result<()> {
+    let what = match s.outcome {
+        StepOutcome::Applied => "done",
+        StepOutcome::AlreadyDone => "already done",
+        StepOutcome::Advisory => "advice only, skipped",
+    };
+    let target = s
+        .target
+        .as_ref()
+        .map_or_else(String::new, |t| format!(" {t}"));
+    writeln!(
+        out,
+        "step {}: {}{target} ... {what}",
+        s.index + 1,
+        s.action.as_str()
+    )
 }

@@ -376,3 +376,127 @@ fn a_dangling_link_and_a_huge_log_are_diagnosed_not_fatal() {
         "{v:#}"
     );
 }
+
+fn copy_example(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", examples_dir().join(name).display()))
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn plan_apply_diagnose_undo_round_trip() {
+    let home = copy_example("linux-stuck");
+    let h = home.path().to_str().expect("utf8");
+    let before = files(home.path());
+
+    let o = run(&["plan", h, "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(10),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let plan: Value = serde_json::from_str(&stdout(&o)).expect("plan json");
+    let actions: Vec<_> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["action"].as_str().expect("a").to_owned())
+        .collect();
+    assert_eq!(actions, ["repair-active", "remove-corrupt-lock"]);
+
+    // No terminal and no --yes: refused, nothing changed.
+    let o = bin()
+        .args(["apply", h])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--yes"));
+    assert_eq!(files(home.path()), before);
+
+    let o = run(&["apply", h, "--yes"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("step 1: repair-active site/deployments/active ... done"),
+        "{out}"
+    );
+    let backup = out
+        .lines()
+        .find_map(|l| l.strip_prefix("backup: "))
+        .expect("backup line")
+        .to_owned();
+
+    assert_eq!(run(&["diagnose", h]).status.code(), Some(0));
+    assert_eq!(run(&["plan", h]).status.code(), Some(0));
+
+    let o = run(&["undo", &backup]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        files(home.path())
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with("data/"))
+            .collect::<Vec<_>>(),
+        before
+    );
+    assert_eq!(run(&["diagnose", h]).status.code(), Some(12));
+    let o = run(&["undo", &backup]);
+    assert!(stdout(&o).contains("already undone"), "{}", stdout(&o));
+}
+
+#[test]
+fn apply_a_reviewed_plan_file() {
+    let home = copy_example("linux-stuck");
+    let h = home.path().to_str().expect("utf8");
+    let o = run(&["plan", h, "--json"]);
+    let file = home.path().join("plan.json");
+    std::fs::write(&file, &o.stdout).expect("write plan");
+    let o = run(&["apply", "--plan", file.to_str().expect("utf8"), "--yes"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(run(&["diagnose", h]).status.code(), Some(0));
+    // The same plan again: every step is already done, no backup.
+    let o = run(&["apply", "--plan", file.to_str().expect("utf8"), "--yes"]);
+    assert!(stdout(&o).contains("no backup was made"), "{}", stdout(&o));
+    // A plan for another home is refused.
+    let other = copy_example("linux-healthy");
+    let o = run(&[
+        "apply",
+        other.path().to_str().expect("utf8"),
+        "--plan",
+        file.to_str().expect("utf8"),
+        "--yes",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -79,6 +79,18 @@ pub fn state_dir(home: &Path) -> PathBuf {
 /// `APPLY_LOCKED` (another apply or undo runs), `PRECONDITION_FAILED`, `PROTECTED_PATH` (a hand-edited
 /// plan), `IO_ERROR`.
 pub fn apply(plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
+    apply_with_progress(plan, options, |_| {})
+}
+
+/// [`apply`], calling `on_step` as each step finishes (a command prints it as it runs).
+///
+/// # Errors
+/// As [`apply`].
+pub fn apply_with_progress(
+    plan: &Plan,
+    options: &ApplyOptions,
+    mut on_step: impl FnMut(&StepReport),
+) -> Result<ApplyReport> {
     let home = &plan.home;
     crate::scan::resolve_home(home)?;
     let active = current_active(home)?;
@@ -132,19 +144,21 @@ pub fn apply(plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
                 b.step_mut(index, step.action);
                 b.save()?;
                 for op in &step.ops {
-                    run_op(home, b, index, op, plan.created)?;
+                    run_op(home, b, (index, step.action), op, plan.created)?;
                 }
                 b.step_mut(index, step.action).state = StepState::Done;
                 b.save()?;
                 StepOutcome::Applied
             }
         };
-        report.steps.push(StepReport {
+        let line = StepReport {
             index,
             action: step.action,
             target: step.target.clone(),
             outcome,
-        });
+        };
+        on_step(&line);
+        report.steps.push(line);
     }
     if let Some(b) = backup.as_mut() {
         b.journal.state = JournalState::Applied;
@@ -273,7 +287,13 @@ fn check_precondition(home: &Path, step: &Step) -> Result<()> {
     Ok(())
 }
 
-fn run_op(home: &Path, b: &mut Backup, index: usize, op: &Op, now: DateTime<Utc>) -> Result<()> {
+fn run_op(
+    home: &Path,
+    b: &mut Backup,
+    (index, action): (usize, Action),
+    op: &Op,
+    now: DateTime<Utc>,
+) -> Result<()> {
     match op {
         Op::Move { path } => {
             let from = path.under(home);
@@ -288,7 +308,7 @@ fn run_op(home: &Path, b: &mut Backup, index: usize, op: &Op, now: DateTime<Utc>
             )
             .is_none()
             {
-                b.step_mut(index, Action::Wait).done.push(Done::Moved {
+                b.step_mut(index, action).done.push(Done::Moved {
                     from: path.clone(),
                     to: to_rel,
                 });
@@ -335,7 +355,7 @@ fn run_op(home: &Path, b: &mut Backup, index: usize, op: &Op, now: DateTime<Utc>
                     None => None,
                 };
                 let original_mtime = meta.and_then(|m| m.modified);
-                b.step_mut(index, Action::Wait).done.push(Done::Wrote {
+                b.step_mut(index, action).done.push(Done::Wrote {
                     path: path.clone(),
                     original,
                     original_mtime,
@@ -371,7 +391,7 @@ fn run_op(home: &Path, b: &mut Backup, index: usize, op: &Op, now: DateTime<Utc>
                 }
             } else {
                 let original_mtime = lstat_opt(&full)?.and_then(|m| m.modified);
-                b.step_mut(index, Action::Wait).done.push(Done::Appended {
+                b.step_mut(index, action).done.push(Done::Appended {
                     path: path.clone(),
                     original_len: len,
                     original_mtime,
@@ -389,7 +409,7 @@ fn run_op(home: &Path, b: &mut Backup, index: usize, op: &Op, now: DateTime<Utc>
             if b.recorded(index, |d| matches!(d, Done::Touched { .. }))
                 .is_none()
             {
-                b.step_mut(index, Action::Wait).done.push(Done::Touched {
+                b.step_mut(index, action).done.push(Done::Touched {
                     path: rel,
                     existed: meta.is_some(),
                     original_mtime: meta.as_ref().and_then(|m| m.modified),

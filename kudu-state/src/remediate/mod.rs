@@ -21,7 +21,9 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::store::RelPath;
 
-pub use apply::{ApplyOptions, ApplyReport, StepOutcome, StepReport, apply};
+pub use apply::{
+    ApplyOptions, ApplyReport, StepOutcome, StepReport, apply, apply_with_progress, state_dir,
+};
 pub use plan::{PlanOptions, plan};
 pub use undo::{UndoReport, undo};
 
