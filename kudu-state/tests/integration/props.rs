@@ -179,6 +179,15 @@ proptest! {
         let now = t0() + TimeDelta::minutes(minutes_later);
         let before = capture(h.path());
         let (s, d) = diagnose_at(h.path(), now);
+        // A folder that is a link out of the home is reported, never read as a record.
+        for p in &pieces {
+            if let Piece::LinkOut { n } = p {
+                let linked = id(n + 20);
+                prop_assert!(s.deployments.as_ref().and_then(|d| d.record(&linked)).is_none());
+                let note = format!("site/deployments/{linked}");
+                prop_assert!(s.notes.iter().any(|x| x.path == note), "{:?}", s.notes);
+            }
+        }
         let plan = kudu_state::plan(&s, &d, PlanOptions { allow_live_lock }).expect("plan");
         let active = s.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active);
         for step in &plan.steps {
