@@ -183,7 +183,7 @@ fn read_plan(path: &std::path::Path) -> Result<String> {
         path: path.to_path_buf(),
         source: e,
     };
-    let file = std::fs::File::open(path).map_err(|e| io_err("open", e))?;
+    let file = fs_err::File::open(path).map_err(|e| io_err("open", e))?;
     let mut text = String::new();
     file.take(MAX_PLAN)
         .read_to_string(&mut text)

@@ -12,6 +12,8 @@
 //! | 2 | usage error |
 //! | 1 | any other failure (the message names the path and the error code) |
 
+#![deny(clippy::disallowed_methods)]
+
 use std::ffi::OsString;
 use std::io::Write;
 

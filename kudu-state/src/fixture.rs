@@ -172,8 +172,8 @@ impl HomeBuilder {
     /// # Errors
     /// On any I/O failure.
     pub fn mtime(&self, rel: &str, t: DateTime<Utc>) -> io::Result<&Self> {
-        let f = std::fs::File::open(self.full(rel))?;
-        f.set_modified(SystemTime::from(t))?;
+        let f = fs_err::File::open(self.full(rel))?;
+        f.file().set_modified(SystemTime::from(t))?;
         Ok(self)
     }
 

@@ -145,7 +145,7 @@ pub(crate) fn move_to(from: &Path, to: &Path) -> Result<()> {
 
 /// Best-effort fsync of a folder so a rename survives a power cut (not supported everywhere).
 fn sync_dir(dir: &Path) {
-    if let Ok(f) = std::fs::File::open(dir) {
+    if let Ok(f) = fs_err::File::open(dir) {
         let _ = f.sync_all();
     }
 }

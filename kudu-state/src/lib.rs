@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
+// File I/O goes through fs-err or `fs` (see clippy.toml).
+#![deny(clippy::disallowed_methods)]
 
 pub mod deployments;
 pub mod diagnose;

@@ -564,51 +564,9 @@ fn read_log(
 
 /// Well-formedness as `XDocument.Load` needs it (Kudu deletes a `settings.xml` that fails it).
 fn check_xml(bytes: &[u8]) -> Content<()> {
-    match check_well_formed(bytes) {
+    match status_xml::check_well_formed(bytes) {
         Ok(()) => Content::Parsed { value: () },
         Err(reason) => Content::Corrupt { reason },
-    }
-}
-
-/// True when `bytes` is one well-formed XML document with a root element, as `XDocument.Load` requires.
-fn check_well_formed(bytes: &[u8]) -> std::result::Result<(), String> {
-    use quick_xml::events::Event;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = quick_xml::Reader::from_reader(bytes);
-    reader.config_mut().check_end_names = true;
-    let mut depth = 0usize;
-    let mut roots = 0usize;
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(_)) => {
-                if depth == 0 {
-                    roots += 1;
-                }
-                depth += 1;
-            }
-            Ok(Event::Empty(_)) if depth == 0 => roots += 1,
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Text(t))
-                if depth == 0
-                    && !AsRef::<[u8]>::as_ref(&*t)
-                        .iter()
-                        .copied()
-                        .all(|b: u8| b.is_ascii_whitespace()) =>
-            {
-                return Err("text outside the root element".to_owned());
-            }
-            Ok(Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => return Err(format!("not well-formed XML ({e})")),
-        }
-        buf.clear();
-    }
-    match (roots, depth) {
-        (0, _) => Err("no root element".to_owned()),
-        (1, 0) => Ok(()),
-        (1, _) => Err("the document ends inside an element".to_owned()),
-        _ => Err("more than one root element".to_owned()),
     }
 }
 

@@ -94,7 +94,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
         match f.code {
             FindingCode::DeploymentOrphaned => {
                 if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                    b.fail_orphaned(r, f, active)?;
+                    b.fail_orphaned(r, f)?;
                 }
             }
             FindingCode::TempDeploymentOrphaned => {
@@ -140,7 +140,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             .filter(|f| f.code == FindingCode::DeploymentStalled)
         {
             if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                b.fail_orphaned(r, f, active)?;
+                b.fail_orphaned(r, f)?;
             }
         }
     }
@@ -319,12 +319,7 @@ impl Builder<'_> {
         ops
     }
 
-    fn fail_orphaned(
-        &mut self,
-        r: &DeploymentRecord,
-        f: &Finding,
-        active: Option<&str>,
-    ) -> Result<()> {
+    fn fail_orphaned(&mut self, r: &DeploymentRecord, f: &Finding) -> Result<()> {
         let Some(doc) = r.effective(self.s.platform()) else {
             return Ok(());
         };
@@ -376,7 +371,6 @@ impl Builder<'_> {
         }
         ops.extend(self.status_ops(r, &failed));
         ops.push(Op::TouchActive);
-        let _ = active;
         let step = Step {
             action: Action::FailOrphanedRecord,
             target: Some(r.path.clone()),
