@@ -444,7 +444,8 @@ fn read_records(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            // A worker panic is a bug; losing its records silently would turn it into a wrong verdict.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
 }
