@@ -155,7 +155,6 @@ fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
     }
     let options = ApplyOptions {
         backup_root: a.backup_dir.clone(),
-        ..ApplyOptions::default()
     };
     let out = &mut *io.out;
     let report = kudu_state::remediate::apply_with_progress(&plan, &options, |step| {

@@ -13,6 +13,7 @@
 //! | 1 | any other failure (the message names the path and the error code) |
 
 #![deny(clippy::disallowed_methods)]
+#![forbid(unsafe_code)]
 
 use std::ffi::OsString;
 use std::io::Write;

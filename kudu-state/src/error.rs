@@ -163,3 +163,20 @@ fn unwrap_fs_err(err: io::Error) -> io::Error {
         });
     inner.unwrap_or(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fs_err_wrapping_is_removed_so_the_path_is_said_once() {
+        let e = fs_err::symlink_metadata("/nonexistent/x").expect_err("missing");
+        let e = Error::io("stat", "/nonexistent/x", e);
+        let chain = crate::scan::error_chain(&e);
+        assert_eq!(chain.matches("/nonexistent/x").count(), 1, "{chain}");
+        assert_eq!(
+            e.io_error().map(io::Error::kind),
+            Some(io::ErrorKind::NotFound)
+        );
+    }
+}

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 // File I/O goes through fs-err or `fs` (see clippy.toml).
 #![deny(clippy::disallowed_methods)]
 

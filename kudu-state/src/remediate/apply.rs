@@ -25,9 +25,6 @@ pub struct ApplyOptions {
     /// Folder that receives one backup folder per apply; default `HOME/data/kudu-state/backups`. Must be
     /// on the same file system as the home (removals are renames).
     pub backup_root: Option<PathBuf>,
-    /// Tests only: stop, as a crash would, right after this many journal writes.
-    #[cfg(any(test, feature = "fixture"))]
-    pub crash_after_journal_writes: Option<u32>,
 }
 
 /// What happened to one step.
@@ -82,6 +79,20 @@ pub fn apply(plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
     apply_with_progress(plan, options, |_| {})
 }
 
+/// [`apply`] that stops, as a crash would, right after `journal_writes` journal writes: for tests of
+/// crash recovery (feature `fixture`).
+///
+/// # Errors
+/// As [`apply`], and `INVALID_INPUT` "injected crash" when it stops.
+#[cfg(feature = "fixture")]
+pub fn apply_crashing_after(
+    plan: &Plan,
+    options: &ApplyOptions,
+    journal_writes: u32,
+) -> Result<ApplyReport> {
+    run(plan, options, Some(journal_writes), |_| {})
+}
+
 /// [`apply`], calling `on_step` as each step finishes (a command prints it as it runs).
 ///
 /// # Errors
@@ -89,6 +100,15 @@ pub fn apply(plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
 pub fn apply_with_progress(
     plan: &Plan,
     options: &ApplyOptions,
+    on_step: impl FnMut(&StepReport),
+) -> Result<ApplyReport> {
+    run(plan, options, None, on_step)
+}
+
+fn run(
+    plan: &Plan,
+    options: &ApplyOptions,
+    crash_after: Option<u32>,
     mut on_step: impl FnMut(&StepReport),
 ) -> Result<ApplyReport> {
     let home = &plan.home;
@@ -104,10 +124,6 @@ pub fn apply_with_progress(
         .backup_root
         .clone()
         .unwrap_or_else(|| state_dir(home).join("backups"));
-    #[cfg(any(test, feature = "fixture"))]
-    let crash_after = options.crash_after_journal_writes;
-    #[cfg(not(any(test, feature = "fixture")))]
-    let crash_after = None;
 
     let mut backup = find_unfinished(&root, plan, crash_after)?;
     let resumed = backup.is_some();

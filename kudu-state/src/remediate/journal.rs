@@ -118,6 +118,15 @@ impl Backup {
 
     pub(crate) fn open(dir: &Path, crash_after: Option<u32>) -> Result<Backup> {
         let path = dir.join(JOURNAL);
+        if crate::fs::lstat_opt(&path)?.is_none() {
+            return Err(Error::invalid(
+                "journal",
+                format!(
+                    "`{}` has no {JOURNAL}; pass a backup folder printed by `kudu-state apply`",
+                    dir.display()
+                ),
+            ));
+        }
         let bytes = read_capped(&path, JOURNAL_CAP)?;
         let journal: Journal = serde_json::from_slice(&bytes)
             .map_err(|e| Error::invalid("journal", format!("`{}`: {e}", path.display())))?;

@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::store::RelPath;
 
+#[cfg(feature = "fixture")]
+pub use apply::apply_crashing_after;
 pub use apply::{
     ApplyOptions, ApplyReport, StepOutcome, StepReport, apply, apply_with_progress, state_dir,
 };

@@ -90,11 +90,7 @@ fn crash_after_any_journal_write_is_recoverable() {
         let h = messy();
         let original = capture(h.path());
         let plan = plan_for(h.path());
-        let crash = ApplyOptions {
-            crash_after_journal_writes: Some(k),
-            ..ApplyOptions::default()
-        };
-        match kudu_state::apply(&plan, &crash) {
+        match kudu_state::remediate::apply_crashing_after(&plan, &ApplyOptions::default(), k) {
             Ok(_) => break, // k is past the last journal write: every crash point was covered
             Err(e) => assert!(e.to_string().contains("injected crash"), "{e}"),
         }
