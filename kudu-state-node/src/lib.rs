@@ -1,1 +1,33 @@
-//! Node bindings (filled in by issue 6).
+//! Node bindings of kudu-state: the core's functions, records and error codes for JavaScript.
+//!
+//! Thin by design: every function calls the core and copies its result into plain objects (plus the
+//! core's own JSON); nothing is decided here. Each function exists twice: `foo()` returns a Promise and
+//! runs on libuv's thread pool, `fooSync()` blocks. Errors are JavaScript `Error`s whose `.code` is the
+//! core's stable code (`HOME_NOT_FOUND`, `PRECONDITION_FAILED`, …) and whose `.path`, when the error is
+//! about a path, is that path.
+
+mod diagnose;
+mod error;
+mod explain;
+mod remediate;
+mod types;
+
+use std::io::Write;
+
+use napi_derive::napi;
+
+pub use diagnose::*;
+pub use explain::*;
+pub use remediate::*;
+pub use types::*;
+
+/// Runs the `kudu-state` command with `args` (without the program name) on this process's standard
+/// streams and returns its exit status: the `kudu-state` bin of this package is this call. Blocks.
+#[napi(catch_unwind)]
+pub fn run_cli(args: Vec<String>) -> i32 {
+    let code = kudu_state_cli::run(std::iter::once("kudu-state".to_owned()).chain(args));
+    // The command writes through Rust's buffered stdout; flush it before Node exits.
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    code
+}

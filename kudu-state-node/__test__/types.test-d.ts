@@ -1,0 +1,46 @@
+// Type test of the generated index.d.ts: `tsc --noEmit -p __test__/tsconfig.json` (strict). Not run.
+import * as ks from '../index.js'
+
+declare const home: string
+
+async function usage(): Promise<void> {
+  const d: ks.Diagnosis = await ks.diagnose(home, { now: new Date(), stallMinutes: 10, platform: 'linux' })
+  const verdict: 'idle' | 'deploying' | 'stuck' | 'broken' = d.verdict
+  const after: Date | null = d.safeAfter
+  const now: Date = d.now
+  const severities: ks.Severity[] = d.findings.map((f) => f.severity)
+  const schema: string = d.json
+  const s: ks.Snapshot = ks.scanSync(home, { platform: 'windows' })
+  const p: ks.Plan = await ks.plan(home, { allowLiveLock: false, now })
+  const steps: ks.PlanStep[] = p.steps
+  const created: Date = p.created
+  const planJson: Record<string, any> = p.toJSON()
+  const again: ks.Plan = ks.Plan.fromJSON(JSON.stringify(planJson))
+  const r: ks.ApplyReport = await ks.apply(again, { yes: true, backupDir: '/tmp/backups' })
+  const backup: string | null = r.backup
+  const outcome: ks.StepOutcome | undefined = r.steps[0]?.outcome
+  if (backup !== null) {
+    const u: ks.UndoReport = await ks.undo(backup)
+    const restored: string[] = ks.undoSync(backup).restored.concat(u.restored)
+  }
+  const x: ks.Explanation = ks.explainSync('body', 409)
+  const startedAt: Date | null = (await ks.explain('body')).startedAt
+  const w: ks.WaitOutcome = await ks.waitIdle(home, { timeoutMs: 60_000, pollMs: 5_000 }, (p: ks.WaitProgress) => {
+    const v: ks.Verdict = p.diagnosis.verdict
+    void [v, p.waitedMs]
+  })
+  const idle: boolean = w.idle && ks.waitIdleSync(home, { timeoutMs: 0 }).idle
+  const code: number = ks.runCli(['diagnose', home])
+  void [verdict, after, severities, schema, s, steps, created, r, outcome, x, startedAt, idle, code]
+
+  // @ts-expect-error: `yes` is required to apply a plan.
+  await ks.apply(p, { backupDir: '/tmp/backups' })
+  // @ts-expect-error: a platform is 'linux' or 'windows'.
+  ks.diagnoseSync(home, { platform: 'macos' })
+  // @ts-expect-error: `timeoutMs` is required.
+  await ks.waitIdle(home, {})
+  // @ts-expect-error: a diagnosis' `now` is a Date, not a string.
+  const bad: string = d.now
+  void bad
+}
+void usage

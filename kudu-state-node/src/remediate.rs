@@ -1,0 +1,244 @@
+//! `plan`, `apply` and `undo`: repairing a home, reversibly.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use napi::Env;
+use napi::bindgen_prelude::AsyncTask;
+use napi_derive::napi;
+
+use crate::diagnose::Read;
+use crate::error::{finish, invalid, job, js_error, run};
+use crate::types::{ApplyReport, PlanStep, Platform, UndoReport, Verdict, to_json};
+
+/// What a plan may include, and how to read the home for it.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct PlanOptions {
+    /// Plan as of this time instead of now.
+    pub now: Option<DateTime<Utc>>,
+    /// Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
+    /// deployment becomes possible; the step says so and has risk `high`.
+    pub allow_live_lock: Option<bool>,
+    /// As in `diagnose`.
+    pub stall_minutes: Option<f64>,
+    /// As in `diagnose`.
+    pub platform: Option<Platform>,
+}
+
+/// How to apply a plan.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct ApplyOptions {
+    /// Folder that receives one backup folder per apply (default `HOME/data/kudu-state/backups`); it
+    /// must be on the same file system as the home.
+    pub backup_dir: Option<String>,
+    /// Must be `true`: nothing is changed otherwise (the call rejects with `INVALID_INPUT`).
+    pub yes: Option<bool>,
+}
+
+/// An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
+///
+/// It wraps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
+/// `kudu-state plan --json`), and `Plan.fromJSON` reads it back, so a plan can be reviewed, stored and
+/// applied later. Every step is re-checked against the disk when it is applied.
+#[napi]
+#[derive(Debug, Clone)]
+pub struct Plan {
+    inner: kudu_state::Plan,
+}
+
+#[napi]
+impl Plan {
+    /// Reads a plan from its JSON: a string (e.g. a file written by `kudu-state plan --json`) or the
+    /// parsed object (e.g. `JSON.parse(JSON.stringify(plan))`). Throws `INVALID_INPUT` when it is not a
+    /// plan.
+    #[napi(factory, js_name = "fromJSON", ts_args_type = "json: string | object")]
+    pub fn from_json(env: Env, json: serde_json::Value) -> napi::Result<Plan> {
+        let parsed = match json {
+            serde_json::Value::String(text) => kudu_state::Plan::from_json(&text),
+            value => kudu_state::Plan::from_json(&value.to_string()),
+        };
+        parsed
+            .map(|inner| Plan { inner })
+            .map_err(|e| js_error(&env, &e))
+    }
+
+    /// The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, any>")]
+    pub fn to_json(&self) -> napi::Result<serde_json::Value> {
+        serde_json::to_value(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    /// The plan JSON, pretty-printed.
+    #[napi(getter)]
+    pub fn json(&self) -> napi::Result<String> {
+        to_json!(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    /// Version of the plan JSON.
+    #[napi(getter)]
+    pub fn schema(&self) -> u32 {
+        self.inner.schema
+    }
+
+    /// The home it was made for.
+    #[napi(getter)]
+    pub fn home(&self) -> String {
+        self.inner.home.to_string_lossy().into_owned()
+    }
+
+    /// The platform the home was read as.
+    #[napi(getter)]
+    pub fn platform(&self) -> Platform {
+        self.inner.platform.into()
+    }
+
+    /// When it was made (every time a step writes is this time).
+    #[napi(getter)]
+    pub fn created(&self) -> DateTime<Utc> {
+        self.inner.created
+    }
+
+    /// The verdict it starts from.
+    #[napi(getter)]
+    pub fn verdict(&self) -> Verdict {
+        self.inner.verdict.into()
+    }
+
+    /// The steps, least disruptive first.
+    #[napi(getter)]
+    pub fn steps(&self) -> Vec<PlanStep> {
+        self.inner.steps.iter().map(PlanStep::from_core).collect()
+    }
+
+    /// What was deliberately not planned, and why.
+    #[napi(getter)]
+    pub fn notes(&self) -> Vec<String> {
+        self.inner.notes.clone()
+    }
+
+    /// True when there is nothing to do or wait for.
+    #[napi(getter)]
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// True when some step changes files.
+    #[napi(getter)]
+    pub fn changes_files(&self) -> bool {
+        self.inner.changes_files()
+    }
+
+    /// A digest of the plan's steps and time; an interrupted apply of the same plan is resumed.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id()
+    }
+}
+
+fn plan_work(
+    home: String,
+    options: Option<PlanOptions>,
+) -> impl FnOnce() -> kudu_state::Result<Plan> {
+    let o = options.unwrap_or_default();
+    let read = Read::new(home, o.platform, o.stall_minutes, o.now);
+    let plan_options = kudu_state::PlanOptions {
+        allow_live_lock: o.allow_live_lock.unwrap_or(false),
+    };
+    move || {
+        let (snapshot, diagnosis) = read.run()?;
+        let inner = kudu_state::plan(&snapshot, &diagnosis, plan_options)?;
+        Ok(Plan { inner })
+    }
+}
+
+fn apply_work(
+    plan: &Plan,
+    options: Option<ApplyOptions>,
+) -> impl FnOnce() -> kudu_state::Result<ApplyReport> + use<> {
+    let plan = plan.inner.clone();
+    let options = options.unwrap_or_default();
+    move || {
+        if options.yes != Some(true) {
+            return Err(invalid(
+                "apply changes files only with { yes: true }; nothing was changed (review the plan's steps first)",
+            ));
+        }
+        let core_options = kudu_state::ApplyOptions {
+            backup_root: options.backup_dir.map(PathBuf::from),
+        };
+        ApplyReport::from_core(&kudu_state::apply(&plan, &core_options)?)
+    }
+}
+
+fn undo_work(backup_dir: String) -> impl FnOnce() -> kudu_state::Result<UndoReport> {
+    move || UndoReport::from_core(&kudu_state::undo(std::path::Path::new(&backup_dir))?)
+}
+
+job!(
+    /// Resolves to `Plan`.
+    PlanTask => Plan
+);
+job!(
+    /// Resolves to `ApplyReport`.
+    ApplyTask => ApplyReport
+);
+job!(
+    /// Resolves to `UndoReport`.
+    UndoTask => UndoReport
+);
+
+/// Diagnoses `home` and builds the plan that fixes it: the least disruptive steps first, only waiting
+/// while a deployment runs. Reads (never changes) the files it would touch, to capture preconditions.
+#[napi(catch_unwind)]
+pub fn plan(home: String, options: Option<PlanOptions>) -> AsyncTask<PlanTask> {
+    AsyncTask::new(PlanTask::new(plan_work(home, options)))
+}
+
+/// `plan`, blocking.
+#[napi(catch_unwind)]
+pub fn plan_sync(env: Env, home: String, options: Option<PlanOptions>) -> napi::Result<Plan> {
+    finish(&env, run(plan_work(home, options)))
+}
+
+/// Applies `plan` (only with `{ yes: true }`): each step only if its target is unchanged since the
+/// plan, everything replaced kept in a backup folder (`report.backup`, for `undo`).
+///
+/// Rejects with `INVALID_INPUT` (no `yes: true`), `PRECONDITION_FAILED` (the disk changed since the
+/// plan: nothing more was touched), `APPLY_LOCKED`, `PROTECTED_PATH` or `IO_ERROR`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "plan: Plan, options: ApplyOptions & { yes: boolean }"
+)]
+pub fn apply(plan: &Plan, options: Option<ApplyOptions>) -> AsyncTask<ApplyTask> {
+    AsyncTask::new(ApplyTask::new(apply_work(plan, options)))
+}
+
+/// `apply`, blocking.
+#[napi(
+    catch_unwind,
+    ts_args_type = "plan: Plan, options: ApplyOptions & { yes: boolean }"
+)]
+pub fn apply_sync(
+    env: Env,
+    plan: &Plan,
+    options: Option<ApplyOptions>,
+) -> napi::Result<ApplyReport> {
+    finish(&env, run(apply_work(plan, options)))
+}
+
+/// Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`).
+///
+/// Rejects with `UNDO_CONFLICT` when a file changed since the apply (nothing is restored then),
+/// `INVALID_INPUT` for a folder without a readable journal, `APPLY_LOCKED` or `IO_ERROR`.
+#[napi(catch_unwind)]
+pub fn undo(backup_dir: String) -> AsyncTask<UndoTask> {
+    AsyncTask::new(UndoTask::new(undo_work(backup_dir)))
+}
+
+/// `undo`, blocking.
+#[napi(catch_unwind)]
+pub fn undo_sync(env: Env, backup_dir: String) -> napi::Result<UndoReport> {
+    finish(&env, run(undo_work(backup_dir)))
+}
