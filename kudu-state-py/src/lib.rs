@@ -1,1 +1,42 @@
-//! Python bindings (filled in by issue 6).
+//! Python bindings of kudu-state: thin wrappers over the core (`kudu_state`) and the command
+//! (`kudu_state_cli::run`). The module is `kudu_state._native`; `kudu_state/__init__.py` re-exports it.
+//!
+//! Layout: `errors` (exceptions), `enums`, `convert` (JSON/time/duration at the boundary), then one module
+//! per domain: `diagnosis` (scan, diagnose), `remediate` (plan, apply, undo), `explain`, `wait`, `cli`.
+
+use pyo3::prelude::*;
+
+mod cli;
+mod convert;
+mod diagnosis;
+mod enums;
+mod errors;
+mod explain;
+mod remediate;
+mod wait;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    enums::register(m)?;
+    m.add_class::<diagnosis::PySnapshot>()?;
+    m.add_class::<diagnosis::PyFinding>()?;
+    m.add_class::<diagnosis::PyDiagnosis>()?;
+    m.add_class::<remediate::PyStep>()?;
+    m.add_class::<remediate::PyPlan>()?;
+    m.add_class::<remediate::PyStepReport>()?;
+    m.add_class::<remediate::PyApplyReport>()?;
+    m.add_class::<remediate::PyUndoReport>()?;
+    m.add_class::<explain::PyExplanation>()?;
+    m.add_class::<wait::PyWaitOutcome>()?;
+    m.add_function(wrap_pyfunction!(diagnosis::scan, m)?)?;
+    m.add_function(wrap_pyfunction!(diagnosis::diagnose, m)?)?;
+    m.add_function(wrap_pyfunction!(remediate::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(remediate::apply, m)?)?;
+    m.add_function(wrap_pyfunction!(remediate::undo, m)?)?;
+    m.add_function(wrap_pyfunction!(explain::explain, m)?)?;
+    m.add_function(wrap_pyfunction!(wait::wait_idle, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+"""kudu-state: diagnose and safely repair Azure App Service Kudu deployment state (HTTP 409 "Conflict").
+
+Thin bindings of the Rust core; everything here is re-exported from the native module.
+
+    import kudu_state
+    d = kudu_state.diagnose("/home")          # scan + diagnose, as of now (UTC)
+    if not d.safe_to_deploy:
+        print(d.verdict, d.safe_after, [f.code for f in d.findings])
+"""
+
+from kudu_state._native import (
+    Action,
+    ApplyLockedError,
+    ApplyReport,
+    ConflictKind,
+    Diagnosis,
+    Explanation,
+    Finding,
+    Given,
+    HomeError,
+    InvalidInputError,
+    KuduStateError,
+    Plan,
+    Platform,
+    PreconditionFailedError,
+    ProtectedPathError,
+    Risk,
+    Severity,
+    Snapshot,
+    Step,
+    StepOutcome,
+    StepReport,
+    UndoConflictError,
+    UndoReport,
+    Verdict,
+    WaitOutcome,
+    __version__,
+    apply,
+    diagnose,
+    explain,
+    plan,
+    scan,
+    undo,
+    wait_idle,
+)
+
+__all__ = [
+    "Action",
+    "ApplyLockedError",
+    "ApplyReport",
+    "ConflictKind",
+    "Diagnosis",
+    "Explanation",
+    "Finding",
+    "Given",
+    "HomeError",
+    "InvalidInputError",
+    "KuduStateError",
+    "Plan",
+    "Platform",
+    "PreconditionFailedError",
+    "ProtectedPathError",
+    "Risk",
+    "Severity",
+    "Snapshot",
+    "Step",
+    "StepOutcome",
+    "StepReport",
+    "UndoConflictError",
+    "UndoReport",
+    "Verdict",
+    "WaitOutcome",
+    "__version__",
+    "apply",
+    "diagnose",
+    "explain",
+    "plan",
+    "scan",
+    "undo",
+    "wait_idle",
+]

@@ -1,0 +1,126 @@
+//! `KuduStateError` and its subclasses, and the one conversion from `kudu_state::Error` to a Python
+//! exception. Every exception carries the core's stable `code` and the `path` it is about.
+
+use std::io::ErrorKind;
+
+use pyo3::exceptions::{
+    PyException, PyFileExistsError, PyFileNotFoundError, PyOSError, PyPermissionError,
+};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    kudu_state,
+    KuduStateError,
+    PyException,
+    "Base of every kudu-state error. `.code` is the core's stable code (e.g. \"HOME_NOT_FOUND\"), `.path` the path it is about or None."
+);
+pyo3::create_exception!(
+    kudu_state,
+    HomeError,
+    KuduStateError,
+    "The home does not exist (HOME_NOT_FOUND) or is not a Kudu home (NOT_A_HOME)."
+);
+pyo3::create_exception!(
+    kudu_state,
+    PreconditionFailedError,
+    KuduStateError,
+    "The disk changed since the plan was made (PRECONDITION_FAILED); diagnose and plan again."
+);
+pyo3::create_exception!(
+    kudu_state,
+    ApplyLockedError,
+    KuduStateError,
+    "Another apply or undo runs on this home (APPLY_LOCKED)."
+);
+pyo3::create_exception!(
+    kudu_state,
+    UndoConflictError,
+    KuduStateError,
+    "A file changed since apply; undo restored nothing (UNDO_CONFLICT)."
+);
+pyo3::create_exception!(
+    kudu_state,
+    InvalidInputError,
+    KuduStateError,
+    "A plan, journal or argument that cannot be used (INVALID_INPUT)."
+);
+pyo3::create_exception!(
+    kudu_state,
+    ProtectedPathError,
+    KuduStateError,
+    "A step targets a path kudu-state never modifies (PROTECTED_PATH)."
+);
+
+/// Converts a core error: the subclass for its code, or for `IO_ERROR` the builtin `OSError` subclass
+/// for its kind (with `errno`, `strerror` and `filename`); `.code` and `.path` are set on all of them.
+pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
+    let message = kudu_state::scan::error_chain(e);
+    let path = e.path().map(std::path::Path::to_path_buf);
+    let err = if let Some(io) = e.io_error() {
+        let args = (io.raw_os_error(), message, path.clone());
+        match io.kind() {
+            ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+            ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+            ErrorKind::AlreadyExists => PyFileExistsError::new_err(args),
+            _ => PyOSError::new_err(args),
+        }
+    } else {
+        match e.code() {
+            "HOME_NOT_FOUND" | "NOT_A_HOME" => HomeError::new_err(message),
+            "PRECONDITION_FAILED" => PreconditionFailedError::new_err(message),
+            "APPLY_LOCKED" => ApplyLockedError::new_err(message),
+            "UNDO_CONFLICT" => UndoConflictError::new_err(message),
+            "INVALID_INPUT" => InvalidInputError::new_err(message),
+            "PROTECTED_PATH" => ProtectedPathError::new_err(message),
+            // A code added to the core later still arrives with its code, as the base class.
+            _ => KuduStateError::new_err(message),
+        }
+    };
+    let value = err.value(py);
+    if let Err(set) = value
+        .setattr("code", e.code())
+        .and_then(|()| value.setattr("path", path))
+    {
+        return set;
+    }
+    err
+}
+
+/// `Result<T, kudu_state::Error>` to `PyResult<T>`.
+pub(crate) trait IntoPyResult<T> {
+    fn py_err(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for kudu_state::Result<T> {
+    fn py_err(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| to_py_err(py, &e))
+    }
+}
+
+/// An `INVALID_INPUT` error about an argument, built by the core so its code and message shape are the
+/// core's.
+pub(crate) fn invalid_argument(py: Python<'_>, reason: impl Into<String>) -> PyErr {
+    to_py_err(
+        py,
+        &kudu_state::Error::Invalid {
+            what: "argument",
+            reason: reason.into(),
+        },
+    )
+}
+
+/// Adds the exception classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("KuduStateError", py.get_type::<KuduStateError>())?;
+    m.add("HomeError", py.get_type::<HomeError>())?;
+    m.add(
+        "PreconditionFailedError",
+        py.get_type::<PreconditionFailedError>(),
+    )?;
+    m.add("ApplyLockedError", py.get_type::<ApplyLockedError>())?;
+    m.add("UndoConflictError", py.get_type::<UndoConflictError>())?;
+    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("ProtectedPathError", py.get_type::<ProtectedPathError>())?;
+    Ok(())
+}
