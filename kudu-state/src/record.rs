@@ -101,6 +101,9 @@ pub struct LogSummary {
     pub format_problem: Option<String>,
     /// Set when the log could not be read at all.
     pub unreadable: Option<String>,
+    /// False when the tail was not read because the record is complete: its log then decides nothing
+    /// (a neglected site has thousands of such records, and their logs are the bulk of a scan's reads).
+    pub tail_read: bool,
 }
 
 /// What Kudu does with a record the next time anything reads it (spec §5.2).

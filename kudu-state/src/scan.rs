@@ -471,6 +471,7 @@ fn read_record(
         next_read: NextRead::Invisible,
     };
     let mut newline = None;
+    let mut log_entry = None;
     for entry in list_or_note(store, &path, &mut notes) {
         let Ok(file) = path.join(&entry.name) else {
             continue;
@@ -505,11 +506,26 @@ fn read_record(
                     record.status_complete = Some(status);
                 }
             }
-            "log.log" => record.log = Some(read_log(store, file, entry.meta, tail, &mut notes)),
+            "log.log" => log_entry = Some((file, entry.meta)),
             "log.xml" => record.log_xml = Some(entry.meta),
             "manifest" => record.manifest = Some(entry.meta),
             _ => {}
         }
+    }
+    if let Some((file, meta)) = log_entry {
+        // Only an incomplete or unreadable record needs its log (for signs of life); see `LogSummary::tail_read`.
+        let settled = [&record.status, &record.status_complete]
+            .into_iter()
+            .flatten()
+            .all(|s| s.content.value().is_some_and(|d| d.complete))
+            && record.status.is_some();
+        record.log = Some(read_log(
+            store,
+            file,
+            meta,
+            if settled { None } else { Some(tail) },
+            &mut notes,
+        ));
     }
     (record, notes, newline)
 }
@@ -518,18 +534,22 @@ fn read_log(
     store: &dyn Store,
     path: RelPath,
     meta: Meta,
-    tail: u64,
+    tail: Option<u64>,
     notes: &mut Vec<ScanNote>,
 ) -> LogSummary {
     let mut summary = LogSummary {
         path: path.clone(),
-        tail_only: meta.size > tail,
+        tail_only: tail.is_some_and(|t| meta.size > t),
         meta: meta.clone(),
         last_entry_time: None,
         last_message: None,
         entries_read: 0,
         format_problem: None,
         unreadable: None,
+        tail_read: false,
+    };
+    let Some(tail) = tail else {
+        return summary;
     };
     if meta.kind != EntryKind::File {
         note_wrong_kind(notes, path.as_str(), &meta);
@@ -538,6 +558,7 @@ fn read_log(
     }
     match store.read_tail(&path, tail) {
         Ok(bytes) => {
+            summary.tail_read = true;
             let parsed = log_log::parse_tail(&bytes.data, bytes.offset > 0);
             summary.tail_only = bytes.offset > 0;
             summary.last_entry_time = parsed.last_time();

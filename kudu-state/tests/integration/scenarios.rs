@@ -59,6 +59,8 @@ fn healthy_homes_are_idle_without_warnings() {
         assert_eq!(rec.id_kind, IdKind::Guid);
         assert_eq!(rec.next_read, NextRead::Keep);
         assert!(rec.manifest.is_some() && rec.log.is_some());
+        // A complete record's log decides nothing, so its tail is not read.
+        assert!(!rec.log.as_ref().is_some_and(|l| l.tail_read));
         assert_eq!(rec.status_complete.is_some(), p == Platform::Windows);
         let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
         assert!(plan.is_empty(), "{plan:#?}");
@@ -97,6 +99,13 @@ fn s1_live_deployment_linux_depends_on_now() {
     assert!(!d.safe_to_deploy);
     assert_eq!(d.safe_after, Some(start + TimeDelta::seconds(1500)));
     assert!(d.has(C::LinuxLockLive) && d.has(C::DeploymentInProgress));
+    let temp = s
+        .deployments
+        .as_ref()
+        .and_then(|d| d.record("temp-3fa9c0d1"))
+        .and_then(|r| r.log.as_ref())
+        .expect("log");
+    assert!(temp.tail_read && temp.last_message.as_deref() == Some("Fetching changes."));
     let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
     assert_eq!(plan.steps.len(), 1);
     assert_eq!(plan.steps[0].action, Action::Wait);
