@@ -199,6 +199,11 @@ pub(crate) struct HomeLock {
 }
 
 impl HomeLock {
+    /// How long to wait for the lock before answering `APPLY_LOCKED`. Short: it covers an apply that is
+    /// just finishing, and a `fork()` in another thread of the same process, whose child holds the lock's
+    /// file description until its `exec` closes it.
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
     pub(crate) fn acquire(path: &Path) -> Result<HomeLock> {
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
@@ -209,12 +214,20 @@ impl HomeLock {
             .write(true)
             .open(path)
             .map_err(|e| Error::io("open", path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(HomeLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Error::ApplyLocked {
-                path: path.to_path_buf(),
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", path, e)),
+        let deadline = std::time::Instant::now() + Self::PATIENCE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(HomeLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::ApplyLocked {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+            }
         }
     }
 }

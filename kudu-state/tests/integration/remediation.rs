@@ -252,3 +252,30 @@ fn plans_round_trip_through_json() {
         "INVALID_INPUT"
     );
 }
+
+#[test]
+fn a_held_apply_lock_is_apply_locked_after_a_short_wait() {
+    let h = messy();
+    let plan = plan_for(h.path());
+    std::fs::create_dir_all(h.full("data/kudu-state")).expect("mkdir");
+    let held = std::fs::File::create(h.full("data/kudu-state/apply.lock")).expect("create");
+    held.try_lock().expect("lock");
+    let started = std::time::Instant::now();
+    let err = kudu_state::apply(&plan, &ApplyOptions::default()).expect_err("locked");
+    assert_eq!(err.code(), "APPLY_LOCKED", "{err}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "it should wait a moment first"
+    );
+    assert!(
+        !h.full("data/kudu-state/backups").exists(),
+        "nothing may be written while locked"
+    );
+    drop(held);
+    assert!(
+        kudu_state::apply(&plan, &ApplyOptions::default())
+            .expect("apply")
+            .backup
+            .is_some()
+    );
+}
