@@ -232,16 +232,19 @@ fn read_bytes(
     match store.read_head(path, cap) {
         Ok(b) if b.file_len > cap => Err(format!("grew past the {cap}-byte cap while read")),
         Ok(b) => Ok(b.data),
-        Err(e) => {
-            let error = error_chain(&e);
-            notes.push(ScanNote {
-                path: path.to_string(),
-                kind: NoteKind::Unreadable,
-                detail: error.clone(),
-            });
-            Err(error)
-        }
+        Err(e) => Err(note_unreadable(notes, path, &e)),
     }
+}
+
+/// Records a file that could not be read as a note, and returns the error text for its value.
+fn note_unreadable(notes: &mut Vec<ScanNote>, path: &RelPath, e: &Error) -> String {
+    let error = error_chain(e);
+    notes.push(ScanNote {
+        path: path.to_string(),
+        kind: NoteKind::Unreadable,
+        detail: error.clone(),
+    });
+    error
 }
 
 /// An error and its sources on one line.
@@ -571,15 +574,7 @@ fn read_log(
                     .map(|p| format!("line {} of what was read: {}", p.line, p.reason));
             }
         }
-        Err(e) => {
-            let error = error_chain(&e);
-            notes.push(ScanNote {
-                path: path.to_string(),
-                kind: NoteKind::Unreadable,
-                detail: error.clone(),
-            });
-            summary.unreadable = Some(error);
-        }
+        Err(e) => summary.unreadable = Some(note_unreadable(notes, &path, &e)),
     }
     summary
 }
