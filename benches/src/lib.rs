@@ -16,7 +16,6 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use kudu_state::Platform;
-use kudu_state::dotnet_time::format_round_trip;
 use kudu_state::fixture::{HomeBuilder, LogLine, Stage, status_doc};
 use kudu_state::status_xml::{self, StatusXml};
 
@@ -189,37 +188,7 @@ pub fn record_log(doc: &StatusXml) -> Vec<LogLine> {
 /// `log.log` bytes for `lines`, exactly as [`HomeBuilder::log`] writes them.
 #[must_use]
 pub fn log_bytes(lines: &[LogLine], platform: Platform) -> Vec<u8> {
-    let nl = platform.newline();
-    let mut out = String::with_capacity(lines.len() * 128);
-    for (i, l) in lines.iter().enumerate() {
-        let guid = if l.child { String::new() } else { fake_guid(i) };
-        out.push_str(if l.child { "\t" } else { "" });
-        out.push_str(&format_round_trip(l.time));
-        out.push(',');
-        out.push_str(&l.message.replace(',', "&comma;"));
-        out.push(',');
-        out.push_str(&guid);
-        out.push(',');
-        out.push_str(&l.kind.to_string());
-        out.push_str(nl);
-    }
-    out.into_bytes()
-}
-
-/// The fixture's GUID for log line `i` (same formula, so the bytes match).
-fn fake_guid(i: usize) -> String {
-    let h = format!(
-        "{:032x}",
-        (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-    );
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    kudu_state::fixture::log_text(lines, platform).into_bytes()
 }
 
 fn write_file(path: &Path, bytes: &[u8], mtime: SystemTime) -> io::Result<u64> {

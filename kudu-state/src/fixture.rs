@@ -248,19 +248,10 @@ impl HomeBuilder {
     /// # Errors
     /// On any I/O failure.
     pub fn log(&self, id: &str, lines: &[LogLine]) -> io::Result<&Self> {
-        let nl = self.platform.newline();
-        let mut out = String::new();
-        for (i, l) in lines.iter().enumerate() {
-            let guid = if l.child { String::new() } else { fake_guid(i) };
-            out.push_str(&format!(
-                "{}{},{},{guid},{}{nl}",
-                if l.child { "\t" } else { "" },
-                format_round_trip(l.time),
-                l.message.replace(',', "&comma;"),
-                l.kind
-            ));
-        }
-        self.file(&format!("site/deployments/{id}/log.log"), out)
+        self.file(
+            &format!("site/deployments/{id}/log.log"),
+            log_text(lines, self.platform),
+        )
     }
 
     /// Writes `site/deployments/active` with exactly `bytes`, dated `at`.
@@ -320,6 +311,25 @@ impl HomeBuilder {
         self.file(&rel, operation_lock_json(op, at, self.platform.newline()))?;
         self.mtime(&rel, at)
     }
+}
+
+/// The text of a `log.log` holding `lines`, in Kudu's structured-text format (spec §6.1) with this
+/// platform's newlines: what [`HomeBuilder::log`] writes, and what the benchmarks' generator writes directly.
+#[must_use]
+pub fn log_text(lines: &[LogLine], platform: Platform) -> String {
+    let nl = platform.newline();
+    let mut out = String::with_capacity(lines.len() * 128);
+    for (i, l) in lines.iter().enumerate() {
+        let guid = if l.child { String::new() } else { fake_guid(i) };
+        out.push_str(&format!(
+            "{}{},{},{guid},{}{nl}",
+            if l.child { "\t" } else { "" },
+            format_round_trip(l.time),
+            l.message.replace(',', "&comma;"),
+            l.kind
+        ));
+    }
+    out
 }
 
 /// `OperationLockInfo` JSON as Kudu's `LockFile.WriteLockInfo` writes it.
