@@ -54,6 +54,20 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     fs_err::read(path).map_err(|e| Error::io("read", path, e))
 }
 
+/// The digest of a regular file, a marker that equals no digest for anything else (a link, a folder),
+/// `None` when it does not exist. Files kudu-state rewrites (status files, `active`) are all under the
+/// `status.xml` cap.
+pub(crate) fn file_digest(path: &Path) -> Result<Option<String>> {
+    match lstat_opt(path)? {
+        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(
+            path,
+            crate::scan::STATUS_XML_CAP,
+        )?))),
+        Some(_) => Ok(Some("not-a-file".to_owned())),
+        None => Ok(None),
+    }
+}
+
 /// Writes `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the folder.
 /// The temp name starts with `.kudu-state-` so a leftover from a crash is recognisable.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {

@@ -11,8 +11,8 @@ use super::{Action, Op, Plan, Step, check_op};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::fs::{
-    HomeLock, append, digest, lstat_opt, move_to, read_capped, set_mtime, tree_digest, truncate,
-    write_atomic,
+    HomeLock, append, digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, tree_digest,
+    truncate, write_atomic,
 };
 use crate::store::{EntryKind, RelPath};
 
@@ -234,14 +234,6 @@ fn find_unfinished(root: &Path, plan: &Plan, crash_after: Option<u32>) -> Result
         }
     }
     Ok(None)
-}
-
-fn file_digest(path: &Path) -> Result<Option<String>> {
-    match lstat_opt(path)? {
-        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(path, READ_CAP)?))),
-        Some(_) => Ok(Some("not-a-file".to_owned())),
-        None => Ok(None),
-    }
 }
 
 /// True when the disk already shows every move and write of the step.

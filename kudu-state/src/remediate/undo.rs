@@ -12,7 +12,8 @@ use super::apply::state_dir;
 use super::journal::{Backup, Done, JournalState};
 use crate::error::{Error, Result};
 use crate::fs::{
-    HomeLock, digest, lstat_opt, move_to, read_capped, set_mtime, truncate, write_atomic,
+    HomeLock, digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, truncate,
+    write_atomic,
 };
 use crate::store::EntryKind;
 
@@ -79,17 +80,6 @@ fn conflict(path: PathBuf, reason: &str) -> Error {
     }
 }
 
-fn current_digest(path: &Path) -> Result<Option<String>> {
-    match lstat_opt(path)? {
-        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(
-            path,
-            crate::scan::STATUS_XML_CAP,
-        )?))),
-        Some(_) => Ok(Some(String::new())),
-        None => Ok(None),
-    }
-}
-
 fn check(home: &Path, b: &Backup, d: &Done) -> Result<Fix> {
     match d {
         Done::Moved { from, to } => {
@@ -112,7 +102,7 @@ fn check(home: &Path, b: &Backup, d: &Done) -> Result<Fix> {
             ..
         } => {
             let full = path.under(home);
-            let now = current_digest(&full)?;
+            let now = file_digest(&full)?;
             if now.as_deref() == Some(after_digest.as_str()) {
                 return Ok(Fix::Restore);
             }
