@@ -631,7 +631,7 @@ fn records(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
                     Verdict::Broken,
                     &format!("{path}/status.xml"),
                     format!("status.xml is not what Kudu can read ({reason}): Kudu deletes this whole folder, log and manifest included, the next time anything reads it.{loud} Rewrite it as a complete record (kudu-state plan) before then"),
-                    json!({ "reason": reason, "active": is_active, "has_manifest": r.manifest.is_some(), "has_log": r.log.is_some() }),
+                    json!({ "reason": reason, "active": is_active, "has_manifest": r.folder.as_ref().map(|f| f.manifest), "has_log": r.log().is_some() }),
                 );
                 continue;
             }
@@ -643,7 +643,7 @@ fn records(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
                         Verdict::Idle,
                         &path,
                         "a deployment folder without status.xml: invisible to Kudu's API and never purged; safe to remove when nothing is deploying".to_owned(),
-                        json!({ "mtime": r.meta.modified, "has_log": r.log.is_some(), "has_manifest": r.manifest.is_some() }),
+                        json!({ "mtime": r.folder.as_ref().and_then(|f| f.meta.as_ref()?.modified), "has_log": r.log().is_some(), "has_manifest": r.folder.as_ref().map(|f| f.manifest) }),
                     );
                 }
                 continue;
@@ -718,7 +718,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusXml, lo
         "idle_seconds": idle_for,
         "stall_window_seconds": cx.opts.stall_window.num_seconds(),
         "is_temp": doc.is_temp,
-        "last_log_message": r.log.as_ref().and_then(|l| l.last_message.clone()),
+        "last_log_message": r.log().and_then(|l| l.last_message.clone()),
     });
     let lock_free = lock == LockState::Free;
     // KuduLite runs most of a synchronous deployment without the lock (spec §4.3 B), so on Linux a

@@ -87,8 +87,9 @@ pub struct StatusFile {
 pub struct LogSummary {
     /// Where it is.
     pub path: RelPath,
-    /// Its metadata (its mtime is the best sign of a live deployment).
-    pub meta: Meta,
+    /// Its metadata (its mtime is the best sign of a live deployment). `None` when the log was not
+    /// opened: see `tail_read`.
+    pub meta: Option<Meta>,
     /// Only the last bytes were read, because the log is larger than the tail cap.
     pub tail_only: bool,
     /// Time of the newest entry in what was read.
@@ -104,6 +105,24 @@ pub struct LogSummary {
     /// False when the tail was not read because the record is complete: its log then decides nothing
     /// (a neglected site has thousands of such records, and their logs are the bulk of a scan's reads).
     pub tail_read: bool,
+}
+
+impl LogSummary {
+    /// A log that is there but was not opened.
+    #[must_use]
+    pub fn not_read(path: RelPath) -> LogSummary {
+        LogSummary {
+            path,
+            meta: None,
+            tail_only: false,
+            last_entry_time: None,
+            last_message: None,
+            entries_read: 0,
+            format_problem: None,
+            unreadable: None,
+            tail_read: false,
+        }
+    }
 }
 
 /// What Kudu does with a record the next time anything reads it (spec §5.2).
@@ -136,20 +155,33 @@ pub struct DeploymentRecord {
     pub id_kind: IdKind,
     /// `site/deployments/<id>`.
     pub path: RelPath,
-    /// The folder's metadata.
-    pub meta: Meta,
-    /// `status.xml`, absent for a folder without one.
-    pub status: Option<StatusFile>,
+    /// `status.xml`, absent for a folder without one. Boxed, like the rest, to keep the record small:
+    /// a neglected site has 100,000 of them.
+    pub status: Option<Box<StatusFile>>,
     /// `status_complete.xml` (Windows), which Windows Kudu reads *first*.
-    pub status_complete: Option<StatusFile>,
-    /// `log.log`.
-    pub log: Option<LogSummary>,
-    /// `log.xml` (legacy Windows log).
-    pub log_xml: Option<Meta>,
-    /// `manifest`: the file list KuduSync wrote, which the next deployment needs from the active record.
-    pub manifest: Option<Meta>,
+    pub status_complete: Option<Box<StatusFile>>,
+    /// The rest of the folder, listed only when the status files do not settle the record (see
+    /// [`DeploymentRecord::is_settled`]). `None` for a settled record: a neglected site has thousands,
+    /// Kudu itself only ever opens their status files, and listing each folder would cost more than
+    /// reading them.
+    pub folder: Option<Box<RecordFolder>>,
     /// What Kudu will do with this record on its next read.
     pub next_read: NextRead,
+}
+
+/// What the listing of an unsettled record's folder found besides its status files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordFolder {
+    /// The folder's own metadata, read only when there is no readable `status.xml` (its mtime is then
+    /// the only age the record has); `None` otherwise, or when the folder vanished meanwhile.
+    pub meta: Option<Meta>,
+    /// `log.log`.
+    pub log: Option<LogSummary>,
+    /// `log.xml` (legacy Windows log) is there.
+    pub log_xml: bool,
+    /// `manifest` is there: the file list KuduSync wrote, which the next deployment needs from the
+    /// active record.
+    pub manifest: bool,
 }
 
 impl DeploymentRecord {
@@ -171,12 +203,29 @@ impl DeploymentRecord {
         self.effective(platform).is_some_and(|s| s.complete)
     }
 
+    /// True when every status file there is readable and says `complete`: nothing else in the folder
+    /// can change what Kudu does with the record, so the scan does not list it.
+    #[must_use]
+    pub fn is_settled(&self) -> bool {
+        self.status.is_some()
+            && [self.status.as_deref(), self.status_complete.as_deref()]
+                .into_iter()
+                .flatten()
+                .all(|s| s.content.value().is_some_and(|d| d.complete))
+    }
+
+    /// The log, when the folder was listed and has one.
+    #[must_use]
+    pub fn log(&self) -> Option<&LogSummary> {
+        self.folder.as_ref()?.log.as_ref()
+    }
+
     /// The newest sign of life: `status.xml` or `log.log` written, or the newest log entry.
     #[must_use]
     pub fn last_activity(&self) -> Option<DateTime<Utc>> {
         let status = self.status.as_ref().and_then(|s| s.meta.modified);
-        let log = self.log.as_ref().and_then(|l| l.meta.modified);
-        let entry = self.log.as_ref().and_then(|l| l.last_entry_time);
+        let log = self.log().and_then(|l| l.meta.as_ref()?.modified);
+        let entry = self.log().and_then(|l| l.last_entry_time);
         [status, log, entry].into_iter().flatten().max()
     }
 

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::lock::{Content, parse_linux_lock, parse_operation_lock};
 use crate::log_log;
 use crate::platform::Platform;
-use crate::record::{DeploymentRecord, IdKind, LogSummary, Newline, NextRead, StatusFile};
+use crate::record::{
+    DeploymentRecord, IdKind, LogSummary, Newline, NextRead, RecordFolder, StatusFile,
+};
 use crate::snapshot::{
     Evidence, Given, IdleLock, IdleLockName, LinuxLockDir, LockFile, Locks, NoteKind,
     PlatformChoice, ScanNote, Snapshot,
@@ -119,31 +121,30 @@ pub fn scan_store(
     let mut notes = Vec::new();
     let find = |name: &str| site_entries.iter().find(|e| e.name == name);
 
-    let wwwroot = find("wwwroot").map(|e| e.meta.clone());
+    let wwwroot =
+        find("wwwroot").and_then(|_| stat_or_gone(store, &site.join("wwwroot").ok()?, &mut notes));
     let locks = match find("locks") {
-        Some(e) if e.meta.kind == EntryKind::Dir => {
-            scan_locks(store, &site.join("locks")?, e.meta.clone(), &mut notes)
+        Some(e) if e.kind == EntryKind::Dir => {
+            let dir = site.join("locks")?;
+            let meta = stat_or_gone(store, &dir, &mut notes);
+            scan_locks(store, &dir, meta, &mut notes)
         }
         Some(e) => {
-            note_wrong_kind(&mut notes, "site/locks", &e.meta);
+            note_wrong_kind(&mut notes, "site/locks", &e.kind);
             Locks::default()
         }
         None => Locks::default(),
     };
-    let mut newlines_seen = Vec::new();
-    let deployments = match find("deployments") {
-        Some(e) if e.meta.kind == EntryKind::Dir => Some(scan_deployments(
-            store,
-            &site.join("deployments")?,
-            options,
-            &mut notes,
-            &mut newlines_seen,
-        )),
-        Some(e) => {
-            note_wrong_kind(&mut notes, "site/deployments", &e.meta);
-            None
+    let (deployments, record_ids) = match find("deployments") {
+        Some(e) if e.kind == EntryKind::Dir => {
+            let (dir, ids) = scan_deployments(store, &site.join("deployments")?, &mut notes);
+            (Some(dir), ids)
         }
-        None => None,
+        Some(e) => {
+            note_wrong_kind(&mut notes, "site/deployments", &e.kind);
+            (None, Vec::new())
+        }
+        None => (None, Vec::new()),
     };
 
     let mut snapshot = Snapshot {
@@ -158,8 +159,14 @@ pub fn scan_store(
         deployments,
         wwwroot,
         notes,
-        newlines_seen,
     };
+    let read = RecordReading {
+        log_tail_bytes: options.log_tail_bytes,
+        status_complete: !kudulite_beyond_doubt(&snapshot, options.platform),
+    };
+    if let Some(d) = snapshot.deployments.as_mut() {
+        d.records = read_records(store, &d.path, record_ids, read, &mut snapshot.notes);
+    }
     snapshot.platform = choose_platform(&snapshot, options.platform);
     let platform = snapshot.platform();
     if let Some(d) = snapshot.deployments.as_mut() {
@@ -170,13 +177,26 @@ pub fn scan_store(
     Ok(snapshot)
 }
 
+/// True when the locks and root files already show KuduLite so clearly that nothing in the records
+/// can change the detected platform: two or more signs of Linux and none of Windows, while the records
+/// can add at most two signs of Windows (a CRLF `status.xml`, a `status_complete.xml`) and ties go to
+/// Linux. KuduLite never reads `status_complete.xml`, so on such a home it is not looked for (one
+/// failed open per record saved) unless the caller asks for the Windows reading.
+fn kudulite_beyond_doubt(before_records: &Snapshot, forced: Option<Platform>) -> bool {
+    let evidence = choose_platform(before_records, None).evidence;
+    let signs = |p| evidence.iter().filter(|e| e.platform == p).count();
+    forced != Some(Platform::Windows)
+        && signs(Platform::Windows) == 0
+        && signs(Platform::Linux) >= 2
+}
+
 fn rel(s: &str) -> RelPath {
     // Only called with constant, valid paths.
     RelPath::new(s).unwrap_or_else(|_| unreachable!("constant path {s}"))
 }
 
-fn note_wrong_kind(notes: &mut Vec<ScanNote>, path: &str, meta: &Meta) {
-    let (kind, detail) = match &meta.kind {
+fn note_wrong_kind(notes: &mut Vec<ScanNote>, path: &str, found: &EntryKind) {
+    let (kind, detail) = match found {
         EntryKind::Symlink { target } => (
             NoteKind::Symlink,
             format!(
@@ -196,43 +216,77 @@ fn note_wrong_kind(notes: &mut Vec<ScanNote>, path: &str, meta: &Meta) {
     });
 }
 
-/// Reads a small file through `parse`, turning every reason it cannot be read into a value.
+/// Reads a small file a listing found through `parse`, turning every reason it cannot be read into a
+/// value. `None` when it vanished since the listing (Kudu is live; that happens).
 fn read_small<T>(
     store: &dyn Store,
     path: &RelPath,
-    meta: &Meta,
+    kind: &EntryKind,
     cap: u64,
     notes: &mut Vec<ScanNote>,
     parse: impl FnOnce(&[u8]) -> Content<T>,
-) -> Content<T> {
-    read_bytes(store, path, meta, cap, notes)
-        .map_or_else(|error| Content::Unreadable { error }, |bytes| parse(&bytes))
+) -> Option<(Meta, Content<T>)> {
+    let (meta, bytes) = read_bytes(store, path, Some(kind), cap, notes)?;
+    let content = bytes.map_or_else(|error| Content::Unreadable { error }, |b| parse(&b));
+    Some((meta, content))
 }
 
+/// The bytes of a file, with the metadata of what was opened (or of what is there, when it is not a
+/// regular file or cannot be read). `kind` is what a listing said the entry is, if one did: anything
+/// but a file is then not opened at all. At most `cap` bytes are read; a larger file is not returned.
+/// `None` when there is nothing at `path` (or it vanished since the listing).
 fn read_bytes(
     store: &dyn Store,
     path: &RelPath,
-    meta: &Meta,
+    kind: Option<&EntryKind>,
     cap: u64,
     notes: &mut Vec<ScanNote>,
-) -> std::result::Result<Vec<u8>, String> {
-    if meta.kind != EntryKind::File {
-        note_wrong_kind(notes, path.as_str(), meta);
-        return Err(match &meta.kind {
-            EntryKind::Symlink { .. } => "a symbolic link; not followed".to_owned(),
-            _ => "not a regular file".to_owned(),
-        });
-    }
-    if meta.size > cap {
-        return Err(format!(
-            "{} bytes, over the {cap}-byte cap; not read",
-            meta.size
-        ));
+) -> Option<(Meta, std::result::Result<Vec<u8>, String>)> {
+    let not_a_file = |notes: &mut Vec<ScanNote>, kind: &EntryKind| {
+        note_wrong_kind(notes, path.as_str(), kind);
+        match kind {
+            EntryKind::Symlink { .. } => "a symbolic link; not followed",
+            _ => "not a regular file",
+        }
+        .to_owned()
+    };
+    if let Some(kind) = kind.filter(|k| **k != EntryKind::File) {
+        let error = not_a_file(notes, kind);
+        return Some((stat_or_gone(store, path, notes)?, Err(error)));
     }
     match store.read_head(path, cap) {
-        Ok(b) if b.file_len > cap => Err(format!("grew past the {cap}-byte cap while read")),
-        Ok(b) => Ok(b.data),
-        Err(e) => Err(note_unreadable(notes, path, &e)),
+        Ok(b) if b.meta.size > cap => {
+            let why = format!("{} bytes, over the {cap}-byte cap; not read", b.meta.size);
+            Some((b.meta, Err(why)))
+        }
+        Ok(b) => Some((b.meta, Ok(b.data))),
+        Err(e)
+            if e.io_error()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            None
+        }
+        Err(e) => {
+            // Refused (a link, a folder, a FIFO) or unreadable: what is there says which.
+            let meta = stat_or_gone(store, path, notes)?;
+            let error = if meta.kind == EntryKind::File {
+                note_unreadable(notes, path, &e)
+            } else {
+                not_a_file(notes, &meta.kind)
+            };
+            Some((meta, Err(error)))
+        }
+    }
+}
+
+/// `lstat` of something a listing found; `None` when it vanished since, a note when it cannot be read.
+fn stat_or_gone(store: &dyn Store, path: &RelPath, notes: &mut Vec<ScanNote>) -> Option<Meta> {
+    match store.meta(path) {
+        Ok(meta) => meta,
+        Err(e) => {
+            note_unreadable(notes, path, &e);
+            None
+        }
     }
 }
 
@@ -286,65 +340,75 @@ fn list_or_note(store: &dyn Store, path: &RelPath, notes: &mut Vec<ScanNote>) ->
     }
 }
 
-fn scan_locks(store: &dyn Store, dir: &RelPath, meta: Meta, notes: &mut Vec<ScanNote>) -> Locks {
+fn scan_locks(
+    store: &dyn Store,
+    dir: &RelPath,
+    meta: Option<Meta>,
+    notes: &mut Vec<ScanNote>,
+) -> Locks {
     let mut locks = Locks {
-        dir: Some(meta),
+        dir: meta,
         ..Locks::default()
     };
     for entry in list_or_note(store, dir, notes) {
         let Ok(path) = dir.join(&entry.name) else {
             continue;
         };
-        let lock_file = |notes: &mut Vec<ScanNote>| LockFile {
-            content: read_small(
+        let lock_file = |notes: &mut Vec<ScanNote>| {
+            let (meta, content) = read_small(
                 store,
                 &path,
-                &entry.meta,
+                &entry.kind,
                 LOCK_CAP,
                 notes,
                 parse_operation_lock,
-            ),
-            path: path.clone(),
-            meta: entry.meta.clone(),
+            )?;
+            Some(LockFile {
+                path: path.clone(),
+                meta,
+                content,
+            })
         };
         match entry.name.as_str() {
-            "deployments.lock" => locks.windows_deployment = Some(lock_file(notes)),
-            "autoswap.lock" => locks.autoswap = Some(entry.meta.clone()),
-            "deployment" if entry.meta.kind == EntryKind::Dir => {
+            "deployments.lock" => locks.windows_deployment = lock_file(notes),
+            "autoswap.lock" => locks.autoswap = stat_or_gone(store, &path, notes),
+            "deployment" if entry.kind == EntryKind::Dir => {
+                let Some(meta) = stat_or_gone(store, &path, notes) else {
+                    continue;
+                };
                 let info = list_or_note(store, &path, notes)
                     .into_iter()
                     .find(|e| e.name == "info.lock")
                     .and_then(|e| {
                         let info_path = path.join("info.lock").ok()?;
+                        let (meta, content) = read_small(
+                            store,
+                            &info_path,
+                            &e.kind,
+                            LOCK_CAP,
+                            notes,
+                            parse_linux_lock,
+                        )?;
                         Some(LockFile {
-                            content: read_small(
-                                store,
-                                &info_path,
-                                &e.meta,
-                                LOCK_CAP,
-                                notes,
-                                parse_linux_lock,
-                            ),
                             path: info_path,
-                            meta: e.meta,
+                            meta,
+                            content,
                         })
                     });
                 locks.linux_deployment = Some(LinuxLockDir {
                     path: path.clone(),
-                    meta: entry.meta.clone(),
+                    meta,
                     info,
                 });
             }
-            "deployment" => note_wrong_kind(notes, path.as_str(), &entry.meta),
+            "deployment" => note_wrong_kind(notes, path.as_str(), &entry.kind),
             name => {
                 if let Some(idle) = IdleLockName::ALL
                     .into_iter()
                     .find(|n| n.file_name() == name)
+                    && let Some(file) = lock_file(notes)
                 {
-                    locks.idle.push(IdleLock {
-                        name: idle,
-                        file: lock_file(notes),
-                    });
+                    locks.idle.push(IdleLock { name: idle, file });
                 }
             }
         }
@@ -352,13 +416,13 @@ fn scan_locks(store: &dyn Store, dir: &RelPath, meta: Meta, notes: &mut Vec<Scan
     locks
 }
 
+/// The root files of `site/deployments` and the names of its record folders (read afterwards, by
+/// [`read_records`]).
 fn scan_deployments(
     store: &dyn Store,
     dir: &RelPath,
-    options: &ScanOptions,
     notes: &mut Vec<ScanNote>,
-    newlines_seen: &mut Vec<(RelPath, Newline)>,
-) -> DeploymentsDir {
+) -> (DeploymentsDir, Vec<String>) {
     let mut out = DeploymentsDir {
         path: dir.clone(),
         active: None,
@@ -369,201 +433,218 @@ fn scan_deployments(
         tools: None,
         records: Vec::new(),
     };
-    let mut record_dirs = Vec::new();
+    let mut record_ids = Vec::new();
     for entry in list_or_note(store, dir, notes) {
         let Ok(path) = dir.join(&entry.name) else {
             continue;
         };
-        let root_file = |notes: &mut Vec<ScanNote>, check: fn(&[u8]) -> Content<()>| RootFile {
-            content: read_small(store, &path, &entry.meta, ROOT_FILE_CAP, notes, check),
-            path: path.clone(),
-            meta: entry.meta.clone(),
+        let root_file = |notes: &mut Vec<ScanNote>, check: fn(&[u8]) -> Content<()>| {
+            let (meta, content) =
+                read_small(store, &path, &entry.kind, ROOT_FILE_CAP, notes, check)?;
+            Some(RootFile {
+                path: path.clone(),
+                meta,
+                content,
+            })
         };
         match entry.name.as_str() {
             "active" => {
-                out.active = Some(ActiveFile {
-                    content: read_small(store, &path, &entry.meta, ACTIVE_CAP, notes, |b| {
-                        Content::Parsed {
-                            value: ActiveValue::parse(b),
-                        }
-                    }),
-                    meta: entry.meta.clone(),
-                });
+                out.active = read_small(store, &path, &entry.kind, ACTIVE_CAP, notes, |b| {
+                    Content::Parsed {
+                        value: ActiveValue::parse(b),
+                    }
+                })
+                .map(|(meta, content)| ActiveFile { meta, content });
             }
-            "pending" => out.pending = Some(entry.meta.clone()),
-            "settings.xml" => out.settings_xml = Some(root_file(notes, check_xml)),
-            "hooks" => out.hooks = Some(root_file(notes, check_json)),
-            "latest.json" => out.latest_json = Some(root_file(notes, check_json)),
-            "tools" => out.tools = Some(entry.meta.clone()),
-            _ => match &entry.meta.kind {
-                EntryKind::Dir => record_dirs.push((entry.name.clone(), path, entry.meta.clone())),
-                EntryKind::Symlink { .. } => note_wrong_kind(notes, path.as_str(), &entry.meta),
+            "pending" => out.pending = stat_or_gone(store, &path, notes),
+            "settings.xml" => out.settings_xml = root_file(notes, check_xml),
+            "hooks" => out.hooks = root_file(notes, check_json),
+            "latest.json" => out.latest_json = root_file(notes, check_json),
+            "tools" => out.tools = stat_or_gone(store, &path, notes),
+            _ => match &entry.kind {
+                EntryKind::Dir => record_ids.push(entry.name),
+                EntryKind::Symlink { .. } => note_wrong_kind(notes, path.as_str(), &entry.kind),
                 EntryKind::File | EntryKind::Other => {}
             },
         }
     }
-    let results = read_records(store, record_dirs, options.log_tail_bytes);
-    for (record, mut record_notes, newline) in results {
-        notes.append(&mut record_notes);
-        if let Some(nl) = newline {
-            newlines_seen.push((record.path.clone(), nl));
-        }
-        out.records.push(record);
-    }
-    out
+    (out, record_ids)
 }
 
-type RecordResult = (DeploymentRecord, Vec<ScanNote>, Option<Newline>);
+/// How record folders are read.
+#[derive(Debug, Clone, Copy)]
+struct RecordReading {
+    /// Bytes read from the end of an unsettled record's `log.log`.
+    log_tail_bytes: u64,
+    /// Whether `status_complete.xml` is looked for (see [`kudulite_beyond_doubt`]).
+    status_complete: bool,
+}
 
-/// Reads record folders, on several threads when there are many (a neglected site has thousands).
+/// Reads the record folders `ids` of `dir`, on several threads when there are many (a neglected site
+/// has thousands). Each thread fills its own slice of the result, so the records are never copied
+/// into a second list: at 100,000 records that copy would be the scan's peak memory.
 fn read_records(
     store: &dyn Store,
-    dirs: Vec<(String, RelPath, Meta)>,
-    tail: u64,
-) -> Vec<RecordResult> {
+    dir: &RelPath,
+    mut ids: Vec<String>,
+    read: RecordReading,
+    notes: &mut Vec<ScanNote>,
+) -> Vec<DeploymentRecord> {
+    let fill = |ids: &mut [String], slots: &mut [Option<DeploymentRecord>]| {
+        let mut notes = Vec::new();
+        for (id, slot) in ids.iter_mut().zip(slots) {
+            if let Ok(path) = dir.join(id) {
+                *slot = Some(read_record(
+                    store,
+                    std::mem::take(id),
+                    path,
+                    read,
+                    &mut notes,
+                ));
+            }
+        }
+        notes
+    };
+    let mut slots: Vec<Option<DeploymentRecord>> =
+        std::iter::repeat_with(|| None).take(ids.len()).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if dirs.len() < 64 || threads == 1 {
-        return dirs
-            .into_iter()
-            .map(|(id, path, meta)| read_record(store, id, path, meta, tail))
-            .collect();
+    if ids.len() < 64 || threads == 1 {
+        notes.append(&mut fill(&mut ids, &mut slots));
+    } else {
+        let chunk = ids.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = ids
+                .chunks_mut(chunk)
+                .zip(slots.chunks_mut(chunk))
+                .map(|(ids, slots)| s.spawn(move || fill(ids, slots)))
+                .collect();
+            for worker in workers {
+                // A worker panic is a bug; losing its records silently would turn it into a wrong verdict.
+                let mut found = worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                notes.append(&mut found);
+            }
+        });
     }
-    let chunk = dirs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<(String, RelPath, Meta)>> = Vec::new();
-    let mut it = dirs.into_iter().peekable();
-    while it.peek().is_some() {
-        chunks.push(it.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| {
-                s.spawn(move || {
-                    c.into_iter()
-                        .map(|(id, path, meta)| read_record(store, id, path, meta, tail))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A worker panic is a bug; losing its records silently would turn it into a wrong verdict.
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    // `Option<DeploymentRecord>` has the record's size, so this reuses the allocation in place.
+    slots.into_iter().flatten().collect()
 }
 
+/// Reads one record folder as Kudu does: its status files by name. Only when they do not settle the
+/// record (missing, unreadable, or not complete) is the folder listed and the rest read: the log's tail
+/// for signs of life, and the folder's own metadata when there is no readable `status.xml`.
 fn read_record(
     store: &dyn Store,
     id: String,
     path: RelPath,
-    meta: Meta,
-    tail: u64,
-) -> RecordResult {
-    let mut notes = Vec::new();
+    read: RecordReading,
+    notes: &mut Vec<ScanNote>,
+) -> DeploymentRecord {
+    let status = read_status(store, &path, "status.xml", notes).map(Box::new);
+    let status_complete = if read.status_complete {
+        read_status(store, &path, "status_complete.xml", notes).map(Box::new)
+    } else {
+        None
+    };
     let mut record = DeploymentRecord {
         id_kind: IdKind::of(&id),
         id,
-        path: path.clone(),
-        meta,
-        status: None,
-        status_complete: None,
-        log: None,
-        log_xml: None,
-        manifest: None,
+        path,
+        status,
+        status_complete,
+        folder: None,
         next_read: NextRead::Invisible,
     };
-    let mut newline = None;
-    let mut log_entry = None;
-    for entry in list_or_note(store, &path, &mut notes) {
-        let Ok(file) = path.join(&entry.name) else {
-            continue;
-        };
+    if !record.is_settled() {
+        let folder = read_folder(store, &record, read.log_tail_bytes, notes);
+        record.folder = Some(Box::new(folder));
+    }
+    record
+}
+
+/// `status.xml` or `status_complete.xml` of the record at `dir`; `None` when there is none.
+fn read_status(
+    store: &dyn Store,
+    dir: &RelPath,
+    name: &str,
+    notes: &mut Vec<ScanNote>,
+) -> Option<StatusFile> {
+    let path = dir.join(name).ok()?;
+    let (meta, bytes) = read_bytes(store, &path, None, STATUS_XML_CAP, notes)?;
+    let newline = bytes.as_deref().ok().and_then(Newline::detect);
+    let content = match bytes {
+        Err(error) => Content::Unreadable { error },
+        Ok(bytes) => match status_xml::parse(&bytes) {
+            Ok(value) => Content::Parsed { value },
+            Err(e) => Content::Corrupt {
+                reason: e.to_string(),
+            },
+        },
+    };
+    Some(StatusFile {
+        path,
+        meta,
+        content,
+        newline,
+    })
+}
+
+/// Lists an unsettled record's folder and reads what tells whether its deployment is alive.
+fn read_folder(
+    store: &dyn Store,
+    record: &DeploymentRecord,
+    tail: u64,
+    notes: &mut Vec<ScanNote>,
+) -> RecordFolder {
+    let mut folder = RecordFolder {
+        meta: None,
+        log: None,
+        log_xml: false,
+        manifest: false,
+    };
+    for entry in list_or_note(store, &record.path, notes) {
         match entry.name.as_str() {
-            "status.xml" | "status_complete.xml" => {
-                let mut nl = None;
-                let content = read_bytes(store, &file, &entry.meta, STATUS_XML_CAP, &mut notes)
-                    .map_or_else(
-                        |error| Content::Unreadable { error },
-                        |bytes| {
-                            nl = Newline::detect(&bytes);
-                            match status_xml::parse(&bytes) {
-                                Ok(value) => Content::Parsed { value },
-                                Err(e) => Content::Corrupt {
-                                    reason: e.to_string(),
-                                },
-                            }
-                        },
-                    );
-                let status = StatusFile {
-                    path: file,
-                    meta: entry.meta,
-                    content,
-                    newline: nl,
-                };
-                if entry.name == "status.xml" {
-                    newline = nl;
-                    record.status = Some(status);
-                } else {
-                    newline = newline.or(nl);
-                    record.status_complete = Some(status);
+            "log.log" => {
+                if let Ok(file) = record.path.join(&entry.name) {
+                    folder.log = Some(read_log(store, file, &entry.kind, tail, notes));
                 }
             }
-            "log.log" => log_entry = Some((file, entry.meta)),
-            "log.xml" => record.log_xml = Some(entry.meta),
-            "manifest" => record.manifest = Some(entry.meta),
+            "log.xml" => folder.log_xml = true,
+            "manifest" => folder.manifest = true,
             _ => {}
         }
     }
-    if let Some((file, meta)) = log_entry {
-        // Only an incomplete or unreadable record needs its log (for signs of life); see `LogSummary::tail_read`.
-        let settled = [&record.status, &record.status_complete]
-            .into_iter()
-            .flatten()
-            .all(|s| s.content.value().is_some_and(|d| d.complete))
-            && record.status.is_some();
-        record.log = Some(read_log(
-            store,
-            file,
-            meta,
-            if settled { None } else { Some(tail) },
-            &mut notes,
-        ));
+    if record
+        .status
+        .as_ref()
+        .is_none_or(|s| s.content.value().is_none())
+    {
+        folder.meta = stat_or_gone(store, &record.path, notes);
     }
-    (record, notes, newline)
+    folder
 }
 
 fn read_log(
     store: &dyn Store,
     path: RelPath,
-    meta: Meta,
-    tail: Option<u64>,
+    kind: &EntryKind,
+    tail: u64,
     notes: &mut Vec<ScanNote>,
 ) -> LogSummary {
-    let mut summary = LogSummary {
-        path: path.clone(),
-        tail_only: tail.is_some_and(|t| meta.size > t),
-        meta: meta.clone(),
-        last_entry_time: None,
-        last_message: None,
-        entries_read: 0,
-        format_problem: None,
-        unreadable: None,
-        tail_read: false,
-    };
-    let Some(tail) = tail else {
-        return summary;
-    };
-    if meta.kind != EntryKind::File {
-        note_wrong_kind(notes, path.as_str(), &meta);
+    let mut summary = LogSummary::not_read(path.clone());
+    if *kind != EntryKind::File {
+        note_wrong_kind(notes, path.as_str(), kind);
+        summary.meta = stat_or_gone(store, &path, notes);
         summary.unreadable = Some("not a regular file; not followed".to_owned());
         return summary;
     }
     match store.read_tail(&path, tail) {
         Ok(bytes) => {
-            summary.tail_read = true;
             let parsed = log_log::parse_tail(&bytes.data, bytes.offset > 0);
+            summary.tail_read = true;
             summary.tail_only = bytes.offset > 0;
+            summary.meta = Some(bytes.meta);
             summary.last_entry_time = parsed.last_time();
             summary.last_message = parsed.entries.last().map(|e| e.message.clone());
             summary.entries_read = parsed.entries.len();
@@ -574,7 +655,10 @@ fn read_log(
                     .map(|p| format!("line {} of what was read: {}", p.line, p.reason));
             }
         }
-        Err(e) => summary.unreadable = Some(note_unreadable(notes, &path, &e)),
+        Err(e) => {
+            summary.unreadable = Some(note_unreadable(notes, &path, &e));
+            summary.meta = stat_or_gone(store, &path, notes);
+        }
     }
     summary
 }
@@ -650,8 +734,15 @@ fn choose_platform(s: &Snapshot, forced: Option<Platform>) -> PlatformChoice {
             }
         }
     }
+    let status_files = || {
+        s.deployments
+            .iter()
+            .flat_map(|d| &d.records)
+            .flat_map(|r| [r.status.as_deref(), r.status_complete.as_deref()])
+            .flatten()
+    };
     for nl in [Newline::Crlf, Newline::Lf] {
-        if let Some((path, _)) = s.newlines_seen.iter().find(|(_, n)| *n == nl) {
+        if let Some(file) = status_files().find(|f| f.newline == Some(nl)) {
             let (p, why) = match nl {
                 Newline::Crlf => (
                     Platform::Windows,
@@ -662,7 +753,7 @@ fn choose_platform(s: &Snapshot, forced: Option<Platform>) -> PlatformChoice {
                     "status.xml has LF line endings (.NET Core on Linux)",
                 ),
             };
-            add(p, &format!("{path}/status.xml"), why);
+            add(p, file.path.as_str(), why);
         }
     }
     let score = |p| evidence.iter().filter(|e| e.platform == p).count();

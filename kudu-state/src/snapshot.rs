@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::deployments::DeploymentsDir;
 use crate::lock::{Content, LinuxLockInfo, OperationLockInfo};
 use crate::platform::Platform;
-use crate::record::Newline;
 use crate::store::{Meta, RelPath};
 
 /// Which path the caller gave: the home itself or its `site` folder.
@@ -161,9 +160,6 @@ pub struct Snapshot {
     pub wwwroot: Option<Meta>,
     /// Links, odd names and unreadable entries met on the way.
     pub notes: Vec<ScanNote>,
-    /// Line endings seen in status files, used for platform detection.
-    #[serde(skip)]
-    pub(crate) newlines_seen: Vec<(RelPath, Newline)>,
 }
 
 impl Snapshot {

@@ -652,28 +652,26 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
     if text.chars().all(is_xml_ws) {
         return Err(StatusXmlError::Empty);
     }
-    let mut found = read_children(text)?;
-    let mut take = |name: &str| -> Option<Found> {
-        let i = ELEMENTS.iter().position(|k| *k == name)?;
-        found.get_mut(i)?.take()
-    };
-    let id = take("id");
-    let author = take("author");
-    let deployer = take("deployer");
-    let author_email = take("authorEmail");
-    let message = take("message");
-    let progress = take("progress");
-    let status = take("status");
-    let status_text = take("statusText");
-    let last_success = take("lastSuccessEndTime");
-    let received = take("receivedTime");
-    let start = take("startTime");
-    let end = take("endTime");
-    let complete = take("complete");
-    let is_temp = take("is_temp");
-    let is_readonly = take("is_readonly");
-    let project_type = take("project_type");
-    let vsproject_id = take("vsproject_id");
+    // In `ELEMENTS` order.
+    let [
+        id,
+        author,
+        deployer,
+        author_email,
+        message,
+        progress,
+        status,
+        status_text,
+        last_success,
+        received,
+        start,
+        end,
+        complete,
+        is_temp,
+        is_readonly,
+        project_type,
+        vsproject_id,
+    ] = read_children(text)?;
 
     let mut missing = Vec::new();
     for (name, present) in RECORDED_OPTIONAL.iter().zip([

@@ -26,26 +26,24 @@ pub struct RelPath(String);
 impl RelPath {
     /// Parses a relative path; refuses absolute paths, `..`, `.`, empty components and backslashes.
     pub fn new(path: &str) -> Result<Self> {
-        let ok = !path.is_empty()
-            && !path.contains('\\')
-            && !path.contains('\0')
-            && path
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..");
-        if ok {
+        if path.split('/').all(is_component) {
             Ok(RelPath(path.to_owned()))
         } else {
-            Err(Error::invalid(
-                "argument",
-                format!("`{path}` is not a relative path inside the home"),
-            ))
+            Err(not_inside(path))
         }
     }
 
     /// Appends one component. Only called with names that came from a directory listing or constants,
     /// which contain no `/`; any that would escape is refused.
     pub fn join(&self, name: &str) -> Result<Self> {
-        RelPath::new(&format!("{}/{name}", self.0))
+        if !is_component(name) {
+            return Err(not_inside(&format!("{}/{name}", self.0)));
+        }
+        let mut joined = String::with_capacity(self.0.len() + 1 + name.len());
+        joined.push_str(&self.0);
+        joined.push('/');
+        joined.push_str(name);
+        Ok(RelPath(joined))
     }
 
     /// The path as a `/`-separated string.
@@ -69,8 +67,23 @@ impl RelPath {
     /// This path under `root` on the local file system.
     #[must_use]
     pub fn under(&self, root: &Path) -> PathBuf {
-        self.0.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
+        let mut full = PathBuf::with_capacity(root.as_os_str().len() + 1 + self.0.len());
+        full.push(root);
+        full.extend(self.0.split('/'));
+        full
     }
+}
+
+/// One path component a [`RelPath`] may hold: not empty, not `.` or `..`, no separator or NUL.
+fn is_component(c: &str) -> bool {
+    !c.is_empty() && c != "." && c != ".." && !c.contains(['/', '\\', '\0'])
+}
+
+fn not_inside(path: &str) -> Error {
+    Error::invalid(
+        "argument",
+        format!("`{path}` is not a relative path inside the home"),
+    )
 }
 
 impl TryFrom<String> for RelPath {
@@ -119,39 +132,39 @@ pub struct Meta {
     pub size: u64,
     /// Last write time; `None` when the file system does not report one.
     pub modified: Option<DateTime<Utc>>,
-    /// Identity of the file (device, inode) where the platform has one; used to detect a file replaced
-    /// between two reads.
-    #[serde(skip)]
-    pub identity: Option<(u64, u64)>,
 }
 
-/// One entry of a directory listing.
+/// One entry of a directory listing: its name and kind, without a `stat` of its own.
+///
+/// The kind comes from the listing itself (`d_type`), so listing a folder of 100,000 records costs no
+/// per-entry system call; [`Store::meta`] or a read gives the rest when it is needed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DirEntry {
     /// The name, or its lossy form when it is not valid UTF-8.
     pub name: String,
     /// False when the name is not valid UTF-8 (Kudu never writes such names; they are reported and skipped).
     pub utf8: bool,
-    /// The entry's metadata, links not followed.
-    pub meta: Meta,
+    /// File, directory, link (never followed) or other.
+    #[serde(flatten)]
+    pub kind: EntryKind,
 }
 
-/// Bytes read from a file, bounded by a cap.
+/// Bytes read from a regular file, bounded by a cap, with the metadata of the file they came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bytes {
     /// What was read: at most the cap.
     pub data: Vec<u8>,
     /// Offset of `data[0]` in the file (non-zero for a tail read of a larger file).
     pub offset: u64,
-    /// The file's size when it was read.
-    pub file_len: u64,
+    /// The metadata of the file that was opened (not of whatever is at the path now).
+    pub meta: Meta,
 }
 
 impl Bytes {
     /// True when the file holds more than was read.
     #[must_use]
     pub fn is_partial(&self) -> bool {
-        self.offset > 0 || self.offset + (self.data.len() as u64) < self.file_len
+        self.offset > 0 || self.offset + (self.data.len() as u64) < self.meta.size
     }
 }
 
@@ -159,7 +172,8 @@ impl Bytes {
 pub trait Store: Send + Sync {
     /// `lstat` of `path`; `Ok(None)` when it does not exist.
     fn meta(&self, path: &RelPath) -> Result<Option<Meta>>;
-    /// The entries of a directory, sorted by name.
+    /// The entries of a directory, sorted by name. `path` is a directory an earlier listing reported
+    /// as one (the home's `site` is checked when the home is resolved).
     fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>>;
     /// At most `cap` bytes from the start of a regular file.
     fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
@@ -187,32 +201,65 @@ impl LocalStore {
         &self.root
     }
 
-    /// Opens a regular file for reading, refusing links and anything that changed between the `lstat`
-    /// and the open (a file swapped for a link in between).
-    fn open_regular(&self, path: &RelPath) -> Result<(fs_err::File, u64)> {
+    /// Opens a regular file for reading, refusing links and anything that is not a regular file, and
+    /// returns the metadata of what was opened.
+    ///
+    /// On Unix the kernel refuses a link (`O_NOFOLLOW`), so a file swapped for a link after the
+    /// listing cannot be read through, and `O_NONBLOCK` keeps a FIFO from hanging the open; the one
+    /// `fstat` then gives kind, size and mtime. Elsewhere an `lstat` comes before the open.
+    fn open_regular(&self, path: &RelPath) -> Result<(std::fs::File, Meta)> {
         let full = path.under(&self.root);
-        let before = lstat(&full)?;
-        if before.kind != EntryKind::File {
-            return Err(Error::io(
-                "read",
-                &full,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "not a regular file (links are never followed)",
-                ),
-            ));
+        let file = open_no_follow(&full)?;
+        let meta = meta_of(
+            &file.metadata().map_err(|e| Error::io("stat", &full, e))?,
+            None,
+        );
+        if meta.kind != EntryKind::File {
+            return Err(not_regular(&full));
         }
-        let file = fs_err::File::open(&full).map_err(|e| Error::io("open", &full, e))?;
-        let opened = file.metadata().map_err(|e| Error::io("stat", &full, e))?;
-        if identity(&opened) != before.identity {
-            return Err(Error::io(
-                "read",
-                &full,
-                std::io::Error::other("the file was replaced while it was being opened"),
-            ));
-        }
-        Ok((file, opened.len()))
+        Ok((file, meta))
     }
+}
+
+fn not_regular(full: &Path) -> Error {
+    Error::io(
+        "read",
+        full,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (links are never followed)",
+        ),
+    )
+}
+
+/// Errors are mapped with the path by [`Error::io`], so std's `File` is used directly: fs-err's would
+/// copy the path into every handle, and this open runs once per record.
+#[cfg(unix)]
+fn open_no_follow(full: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(full)
+    {
+        Ok(f) => Ok(f),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(not_regular(full)),
+        Err(e) => Err(Error::io("open", full, e)),
+    }
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(full: &Path) -> Result<std::fs::File> {
+    let before = lstat(full)?;
+    if before.kind != EntryKind::File {
+        return Err(not_regular(full));
+    }
+    // Without `O_NOFOLLOW` a link swapped in between this check and the open is read through; the
+    // kind of what was opened is checked again by the caller.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .open(full)
+        .map_err(|e| Error::io("open", full, e))
 }
 
 impl Store for LocalStore {
@@ -229,13 +276,6 @@ impl Store for LocalStore {
 
     fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>> {
         let full = path.under(&self.root);
-        if lstat(&full)?.kind != EntryKind::Dir {
-            return Err(Error::io(
-                "list",
-                &full,
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
-            ));
-        }
         let mut out = Vec::new();
         for entry in fs_err::read_dir(&full).map_err(|e| Error::io("list", &full, e))? {
             let entry = entry.map_err(|e| Error::io("list", &full, e))?;
@@ -244,58 +284,68 @@ impl Store for LocalStore {
                 Some(s) => (s.to_owned(), true),
                 None => (os_name.to_string_lossy().into_owned(), false),
             };
-            let meta = match lstat(&entry.path()) {
-                Ok(m) => m,
+            // `file_type` is the listing's `d_type` (an `lstat` only where the file system has none).
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
                 // Deleted between the listing and the stat: Kudu is live, that happens.
-                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                    continue;
-                }
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", entry.path(), e)),
             };
-            out.push(DirEntry { name, utf8, meta });
+            let kind = kind_of(ft, || entry.path());
+            out.push(DirEntry { name, utf8, kind });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
     fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
-        let (file, len) = self.open_regular(path)?;
-        let mut data = Vec::with_capacity(usize::try_from(len.min(cap)).unwrap_or(0));
+        let (file, meta) = self.open_regular(path)?;
+        let mut data = Vec::with_capacity(usize::try_from(meta.size.min(cap)).unwrap_or(0));
         file.take(cap)
             .read_to_end(&mut data)
             .map_err(|e| Error::io("read", path.under(&self.root), e))?;
         Ok(Bytes {
             data,
             offset: 0,
-            file_len: len,
+            meta,
         })
     }
 
     fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
-        let (mut file, len) = self.open_regular(path)?;
-        let offset = len.saturating_sub(cap);
+        let (mut file, meta) = self.open_regular(path)?;
+        let offset = meta.size.saturating_sub(cap);
         let full = path.under(&self.root);
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io("seek", &full, e))?;
-        let mut data = Vec::with_capacity(usize::try_from(len - offset).unwrap_or(0));
+        let mut data = Vec::with_capacity(usize::try_from(meta.size - offset).unwrap_or(0));
         file.take(cap)
             .read_to_end(&mut data)
             .map_err(|e| Error::io("read", &full, e))?;
-        Ok(Bytes {
-            data,
-            offset,
-            file_len: len,
-        })
+        Ok(Bytes { data, offset, meta })
     }
 }
 
 /// `lstat` as a [`Meta`].
 pub(crate) fn lstat(path: &Path) -> Result<Meta> {
     let m = fs_err::symlink_metadata(path).map_err(|e| Error::io("stat", path, e))?;
+    Ok(meta_of(&m, Some(path)))
+}
+
+/// A [`Meta`] from metadata that did not follow links; `path` is where a link's target is read from.
+fn meta_of(m: &std::fs::Metadata, path: Option<&Path>) -> Meta {
     let ft = m.file_type();
-    let kind = if ft.is_symlink() {
+    Meta {
+        size: if ft.is_dir() { 0 } else { m.len() },
+        modified: m.modified().ok().map(DateTime::<Utc>::from),
+        kind: kind_of(ft, || path.map(Path::to_path_buf).unwrap_or_default()),
+    }
+}
+
+/// The kind of an entry; for a link, its target is read (for the report) from `path()`.
+fn kind_of(ft: std::fs::FileType, path: impl FnOnce() -> PathBuf) -> EntryKind {
+    if ft.is_symlink() {
         EntryKind::Symlink {
-            target: fs_err::read_link(path)
+            target: fs_err::read_link(path())
                 .ok()
                 .map(|t| t.to_string_lossy().into_owned()),
         }
@@ -305,22 +355,5 @@ pub(crate) fn lstat(path: &Path) -> Result<Meta> {
         EntryKind::File
     } else {
         EntryKind::Other
-    };
-    Ok(Meta {
-        size: if ft.is_dir() { 0 } else { m.len() },
-        modified: m.modified().ok().map(DateTime::<Utc>::from),
-        identity: identity(&m),
-        kind,
-    })
-}
-
-#[cfg(unix)]
-fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    Some((m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
-    None
+    }
 }

@@ -348,8 +348,7 @@ impl Builder<'_> {
         let mut ops = Vec::new();
         if let Ok(log) = r.path.join("log.log") {
             let nl = self.s.platform().newline();
-            let needs_nl =
-                r.log.as_ref().is_some_and(|l| l.meta.size > 0) && !self.ends_with_newline(&log);
+            let needs_nl = r.log().is_some() && self.lacks_final_newline(&log);
             let line = format!(
                 "{}{},{},{},2{nl}",
                 if needs_nl { nl } else { "" },
@@ -357,7 +356,7 @@ impl Builder<'_> {
                 UNKNOWN_ERROR_MESSAGE.replace(',', "&comma;"),
                 entry_guid(&r.id, self.now),
             );
-            ops.push(if r.log.is_some() {
+            ops.push(if r.log().is_some() {
                 Op::Append {
                     path: log,
                     text: line,
@@ -387,9 +386,25 @@ impl Builder<'_> {
         self.push(step)
     }
 
-    fn ends_with_newline(&self, log: &RelPath) -> bool {
+    /// True when the record has a `manifest` (a settled record's folder is not listed by the scan, so
+    /// it is looked up here, for the few records a repair of `active` considers).
+    fn has_manifest(&self, r: &DeploymentRecord) -> bool {
+        if let Some(folder) = &r.folder {
+            return folder.manifest;
+        }
         let store = crate::store::LocalStore::new(self.s.home.clone());
-        crate::store::Store::read_tail(&store, log, 1).is_ok_and(|b| b.data.last() == Some(&b'\n'))
+        r.path.join("manifest").is_ok_and(|p| {
+            crate::store::Store::meta(&store, &p)
+                .is_ok_and(|m| m.is_some_and(|m| m.kind == crate::store::EntryKind::File))
+        })
+    }
+
+    /// True when the log has bytes and does not end with a line break (an entry appended to it must
+    /// start on a new line).
+    fn lacks_final_newline(&self, log: &RelPath) -> bool {
+        let store = crate::store::LocalStore::new(self.s.home.clone());
+        crate::store::Store::read_tail(&store, log, 1)
+            .is_ok_and(|b| b.meta.size > 0 && b.data.last() != Some(&b'\n'))
     }
 
     fn repair_status(
@@ -443,7 +458,7 @@ impl Builder<'_> {
             .status
             .as_ref()
             .and_then(|s| s.meta.modified)
-            .or(r.meta.modified)
+            .or(r.folder.as_ref().and_then(|f| f.meta.as_ref()?.modified))
             .unwrap_or(self.now);
         let when = crate::dotnet_time::truncate_to_tick(when);
         StatusXml {
@@ -497,15 +512,19 @@ impl Builder<'_> {
             _ => None,
         };
         let newest_success = || {
-            d.records
+            let mut successes: Vec<_> = d
+                .records
                 .iter()
-                .filter(|r| {
-                    r.manifest.is_some() && !matches!(r.next_read, NextRead::DeleteFolder { .. })
-                })
+                .filter(|r| !matches!(r.next_read, NextRead::DeleteFolder { .. }))
                 .filter_map(|r| r.effective(platform).map(|s| (r, s)))
                 .filter(|(_, s)| s.status == DeployStatus::Success && s.complete)
-                .max_by_key(|(_, s)| s.last_success_end_time.or(s.end_time))
+                .collect();
+            successes
+                .sort_by_key(|(_, s)| std::cmp::Reverse(s.last_success_end_time.or(s.end_time)));
+            successes
+                .into_iter()
                 .map(|(r, _)| r)
+                .find(|r| self.has_manifest(r))
         };
         let Some(target) = named.or_else(newest_success) else {
             self.notes.push("active is not fixed: no successful record with a manifest exists to point it at; the next successful deployment rewrites it".to_owned());

@@ -152,9 +152,14 @@ fn a_huge_log_is_read_from_its_tail_only() {
         .deployments
         .as_ref()
         .and_then(|d| d.record(NEW_ID))
-        .and_then(|r| r.log.as_ref())
+        .and_then(|r| r.log())
         .expect("log");
-    assert!(log.meta.size > 4 * 1024 * 1024, "{}", log.meta.size);
+    let size = log
+        .meta
+        .as_ref()
+        .expect("an unsettled record's log is opened")
+        .size;
+    assert!(size > 4 * 1024 * 1024, "{size}");
     assert!(log.tail_only);
     assert_eq!(
         log.last_message.as_deref(),
@@ -182,5 +187,51 @@ fn a_forced_platform_wins_but_keeps_the_evidence() {
             .evidence
             .iter()
             .all(|e| e.platform == Platform::Linux)
+    );
+}
+
+/// KuduLite never reads `status_complete.xml`, so on a home whose locks show KuduLite beyond doubt it
+/// is not looked for; anywhere less certain, or when the Windows reading is asked for, it is.
+#[test]
+fn status_complete_is_looked_for_unless_the_home_is_kudulite_beyond_doubt() {
+    let h = healthy(Platform::Linux);
+    let record = format!("site/deployments/{OLD_ID}");
+    let doc = fs_err::read(h.full(&format!("{record}/status.xml"))).expect("read");
+    h.file(&format!("{record}/status_complete.xml"), &doc)
+        .expect("write");
+    let complete_of = |s: &kudu_state::Snapshot| {
+        s.deployments
+            .as_ref()
+            .and_then(|d| d.record(OLD_ID))
+            .expect("record")
+            .status_complete
+            .is_some()
+    };
+
+    // Three idle lock files: nothing in the records could outvote them.
+    let s = scan(h.path());
+    assert_eq!(s.platform(), Platform::Linux);
+    assert!(!complete_of(&s));
+    let forced = kudu_state::scan(
+        h.path(),
+        &ScanOptions {
+            platform: Some(Platform::Windows),
+            ..ScanOptions::default()
+        },
+    )
+    .expect("scan");
+    assert!(complete_of(&forced));
+
+    // One sign of KuduLite only: the records are weighed, status_complete.xml included.
+    for lock in ["hooks.lock", "sshkey.lock"] {
+        fs_err::remove_file(h.full(&format!("site/locks/{lock}"))).expect("remove");
+    }
+    let s = scan(h.path());
+    assert!(complete_of(&s));
+    assert!(
+        s.platform
+            .evidence
+            .iter()
+            .any(|e| e.path.as_str().ends_with("status_complete.xml"))
     );
 }

@@ -58,9 +58,14 @@ fn healthy_homes_are_idle_without_warnings() {
             .expect("record");
         assert_eq!(rec.id_kind, IdKind::Guid);
         assert_eq!(rec.next_read, NextRead::Keep);
-        assert!(rec.manifest.is_some() && rec.log.is_some());
-        // A complete record's log decides nothing, so its tail is not read.
-        assert!(!rec.log.as_ref().is_some_and(|l| l.tail_read));
+        // A settled record is read as Kudu reads it, by its status files: its folder (log,
+        // manifest) is not listed, and it is aged by its status.xml.
+        assert!(rec.is_settled() && rec.folder.is_none() && rec.log().is_none());
+        assert!(
+            rec.status
+                .as_ref()
+                .is_some_and(|s| s.meta.modified.is_some() && s.meta.size > 0)
+        );
         assert_eq!(rec.status_complete.is_some(), p == Platform::Windows);
         let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
         assert!(plan.is_empty(), "{plan:#?}");
@@ -103,7 +108,7 @@ fn s1_live_deployment_linux_depends_on_now() {
         .deployments
         .as_ref()
         .and_then(|d| d.record("temp-3fa9c0d1"))
-        .and_then(|r| r.log.as_ref())
+        .and_then(|r| r.log())
         .expect("log");
     assert!(temp.tail_read && temp.last_message.as_deref() == Some("Fetching changes."));
     let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
