@@ -872,8 +872,12 @@ fn root_files(cx: &mut Ctx<'_>, d: &DeploymentsDir) {
     }
 }
 
-/// Kudu's purge (spec §7.1), computed on the records it can read.
-pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<String> {
+/// How many of the ids Kudu's purge would remove a `purge-backlog` finding lists (a neglected site
+/// has tens of thousands; the count is always given).
+const PURGE_IDS_SHOWN: usize = 20;
+
+/// Kudu's purge (spec §7.1), computed on the records it can read: the ids it would delete, sorted.
+pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<&str> {
     let mut recs: Vec<(&DeploymentRecord, &StatusXml)> = d
         .records
         .iter()
@@ -899,13 +903,13 @@ pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<String> {
         let any_real = in_progress.iter().any(|(_, s)| !s.is_temp);
         for (r, s) in &in_progress {
             if (any_real && s.is_temp) || (!any_real && r.id != newest) {
-                out.insert(r.id.clone());
+                out.insert(r.id.as_str());
             }
         }
     }
     for (r, s) in &recs {
         if s.status == DeployStatus::Failed && s.last_success_end_time.is_none() && r.id != newest {
-            out.insert(r.id.clone());
+            out.insert(r.id.as_str());
         }
     }
     let succeeded = recs
@@ -913,7 +917,7 @@ pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<String> {
         .filter(|(_, s)| s.last_success_end_time.is_some());
     for (r, s) in succeeded.skip(PURGE_KEEP_SUCCEEDED) {
         if s.status.is_terminal() && Some(r.id.as_str()) != active {
-            out.insert(r.id.clone());
+            out.insert(r.id.as_str());
         }
     }
     out.into_iter().collect()
@@ -928,7 +932,7 @@ fn purge(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
     cx.push(FindingCode::PurgeBacklog, Severity::Info, Verdict::Idle, d.path.as_str(),
         format!("Kudu's own purge will remove {} record folder(s) at its next deployment listing{}; nothing to do", ids.len(),
             if skipped { " (KuduLite skips purge while the lock is held)" } else { "" }),
-        json!({ "ids": ids }));
+        json!({ "count": ids.len(), "ids": ids.iter().take(PURGE_IDS_SHOWN).collect::<Vec<_>>() }));
 }
 
 fn notes(cx: &mut Ctx<'_>) {

@@ -416,6 +416,16 @@ fn scan_locks(
     locks
 }
 
+/// The names in `site/deployments` that are not records (matched one by one in [`scan_deployments`]).
+const ROOT_NAMES: [&str; 6] = [
+    "active",
+    "pending",
+    "settings.xml",
+    "hooks",
+    "latest.json",
+    "tools",
+];
+
 /// The root files of `site/deployments` and the names of its record folders (read afterwards, by
 /// [`read_records`]).
 fn scan_deployments(
@@ -435,6 +445,11 @@ fn scan_deployments(
     };
     let mut record_ids = Vec::new();
     for entry in list_or_note(store, dir, notes) {
+        // Nearly every entry is a record folder, read later from its name alone.
+        if entry.kind == EntryKind::Dir && !ROOT_NAMES.contains(&entry.name.as_str()) {
+            record_ids.push(entry.name);
+            continue;
+        }
         let Ok(path) = dir.join(&entry.name) else {
             continue;
         };
@@ -461,11 +476,11 @@ fn scan_deployments(
             "hooks" => out.hooks = root_file(notes, check_json),
             "latest.json" => out.latest_json = root_file(notes, check_json),
             "tools" => out.tools = stat_or_gone(store, &path, notes),
-            _ => match &entry.kind {
-                EntryKind::Dir => record_ids.push(entry.name),
-                EntryKind::Symlink { .. } => note_wrong_kind(notes, path.as_str(), &entry.kind),
-                EntryKind::File | EntryKind::Other => {}
-            },
+            _ => {
+                if let EntryKind::Symlink { .. } = entry.kind {
+                    note_wrong_kind(notes, path.as_str(), &entry.kind);
+                }
+            }
         }
     }
     (out, record_ids)

@@ -342,14 +342,25 @@ const RECORDED_OPTIONAL: [&str; 10] = [
     "is_readonly",
 ];
 
-/// XML whitespace (`S` production).
-fn is_xml_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
-}
-
 /// XML 1.0 `Char` production (Rust chars are never surrogates).
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// True when `s` is only XML whitespace (the `S` production). Byte by byte: its four characters are
+/// ASCII.
+fn is_all_xml_ws(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The first character of `s` outside the XML `Char` production. Kudu's text is printable ASCII, so
+/// that is checked byte by byte first; only text with other bytes is decoded.
+fn first_illegal_char(s: &str) -> Option<char> {
+    let plain = |b: u8| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r');
+    if s.bytes().all(plain) {
+        return None;
+    }
+    s.chars().find(|c| !is_xml_char(*c))
 }
 
 /// The characters `XmlUtility.Sanitize` keeps for `author` and `message` (spec §5.1 footnote).
@@ -413,7 +424,7 @@ fn scope_for(e: &BytesStart<'_>, parent: Scope) -> Result<Scope, StatusXmlError>
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|err| malformed(format!("bad value of attribute {key:?}: {err}")))?;
-        if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+        if let Some(c) = first_illegal_char(&value) {
             return Err(malformed(format!(
                 "illegal character U+{:04X} in attribute {key:?}",
                 u32::from(c)
@@ -492,7 +503,7 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
     let flush = |run: &mut String, capture: &mut Option<(usize, String)>, scopes: &[Scope]| {
         if let Some((_, value)) = capture.as_mut() {
             let preserve = scopes.last().is_some_and(|s| s.preserve);
-            if preserve || !run.chars().all(is_xml_ws) {
+            if preserve || !is_all_xml_ws(run) {
                 value.push_str(run);
             }
         }
@@ -590,14 +601,14 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
                     return Err(malformed("']]>' in text"));
                 }
                 let content = t.xml10_content();
-                if let Some(c) = content.chars().find(|c| !is_xml_char(*c)) {
+                if let Some(c) = first_illegal_char(&content) {
                     return Err(malformed(format!(
                         "illegal character U+{:04X} in text",
                         u32::from(c)
                     )));
                 }
                 if depth == 0 {
-                    if !content.chars().all(is_xml_ws) {
+                    if !is_all_xml_ws(&content) {
                         return Err(malformed("text outside the root element"));
                     }
                 } else {
@@ -615,7 +626,7 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
                     return Err(malformed("cdata outside the root element"));
                 }
                 let content = c.xml10_content();
-                if let Some(ch) = content.chars().find(|ch| !is_xml_char(*ch)) {
+                if let Some(ch) = first_illegal_char(&content) {
                     return Err(malformed(format!(
                         "illegal character U+{:04X} in cdata",
                         u32::from(ch)
@@ -649,7 +660,7 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
     let text = std::str::from_utf8(bytes).map_err(|e| StatusXmlError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
-    if text.chars().all(is_xml_ws) {
+    if is_all_xml_ws(text) {
         return Err(StatusXmlError::Empty);
     }
     // In `ELEMENTS` order.
@@ -1426,24 +1437,14 @@ mod tests {
     fn text(keep: fn(char) -> bool) -> impl Strategy<Value = String> {
         proptest::collection::vec(any::<char>(), 0..12).prop_map(move |cs| {
             let s: String = cs.into_iter().filter(|c| keep(*c) && *c != '\r').collect();
-            if s.chars().all(is_xml_ws) {
-                String::new()
-            } else {
-                s
-            }
+            if is_all_xml_ws(&s) { String::new() } else { s }
         })
     }
 
     fn opt_text(keep: fn(char) -> bool) -> impl Strategy<Value = Option<String>> {
         proptest::option::of(prop_oneof![
             text(keep),
-            "[ -~\n\t]{0,8}".prop_map(|s| {
-                if s.chars().all(is_xml_ws) {
-                    String::new()
-                } else {
-                    s
-                }
-            })
+            "[ -~\n\t]{0,8}".prop_map(|s| { if is_all_xml_ws(&s) { String::new() } else { s } })
         ])
     }
 

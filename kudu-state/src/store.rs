@@ -76,7 +76,7 @@ impl RelPath {
 
 /// One path component a [`RelPath`] may hold: not empty, not `.` or `..`, no separator or NUL.
 fn is_component(c: &str) -> bool {
-    !c.is_empty() && c != "." && c != ".." && !c.contains(['/', '\\', '\0'])
+    !c.is_empty() && c != "." && c != ".." && !c.bytes().any(|b| matches!(b, b'/' | b'\\' | 0))
 }
 
 fn not_inside(path: &str) -> Error {
