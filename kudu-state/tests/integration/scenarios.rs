@@ -476,3 +476,33 @@ fn s12_folder_without_status() {
     let after = fix_and_undo(h.path(), t0(), &[Action::RemoveFolderWithoutStatus]);
     assert!(problems(&after).is_empty());
 }
+
+/// Kudu keeps the newest successful records and purges the rest at its next listing (spec §7.1). The
+/// finding counts them all but lists only the first 20 ids: a neglected site has tens of thousands.
+#[test]
+fn purge_backlog_counts_every_record_and_lists_twenty() {
+    let h = healthy(Platform::Linux);
+    let ids: Vec<String> = (0..40).map(|i| format!("{i:032x}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let at = t0() - TimeDelta::days(40) + TimeDelta::hours(i64::try_from(i).expect("small"));
+        h.record(&status_doc(id, Stage::Success, at), true)
+            .expect("record");
+    }
+    let (_, d) = diagnose_at(h.path(), t0());
+    let finding = d
+        .findings
+        .iter()
+        .find(|f| f.code == C::PurgeBacklog)
+        .expect("purge-backlog");
+    // 41 successful records (the 40 and the active one, which is the newest): 10 kept, 31 purged,
+    // all of them older than the kept ones.
+    assert_eq!(finding.evidence["count"], 31, "{finding:#?}");
+    let listed: Vec<&str> = finding.evidence["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(listed, ids[..20].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(d.verdict, Verdict::Idle);
+}
