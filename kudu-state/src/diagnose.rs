@@ -16,7 +16,8 @@ use crate::lock::{AUTOSWAP_WINDOW, Content, LinuxLockInfo};
 use crate::platform::Platform;
 use crate::record::{DeploymentRecord, NextRead};
 use crate::snapshot::{IdleLockName, NoteKind, Snapshot};
-use crate::status_xml::{DeployStatus, StatusXml};
+use crate::status_doc::StatusDoc;
+use crate::status_xml::DeployStatus;
 
 /// How long KuduLite waits before it fails an incomplete record whose lock is free (spec §7.2).
 pub const LINUX_ORPHAN_GRACE: TimeDelta = TimeDelta::seconds(180);
@@ -703,7 +704,7 @@ fn complete_mismatch(cx: &mut Ctx<'_>, r: &DeploymentRecord) {
     }
 }
 
-fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusXml, lock: LockState) {
+fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lock: LockState) {
     let platform = cx.s.platform();
     let path = r.path.to_string();
     let activity = r.last_activity();
@@ -711,8 +712,8 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusXml, lo
     let moving = activity.is_some_and(|a| cx.now - a <= cx.opts.stall_window);
     let evidence = json!({
         "status": doc.status,
-        "status_text": doc.status_text,
-        "progress": doc.progress,
+        "status_text": doc.status_text(),
+        "progress": doc.progress(),
         "received": doc.received_time,
         "last_activity": activity,
         "idle_seconds": idle_for,
@@ -732,8 +733,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusXml, lo
             format!(
                 "deployment '{}' is running ({}); wait for it, do not delete anything",
                 r.id,
-                doc.status_text
-                    .as_deref()
+                doc.status_text()
                     .filter(|t| !t.is_empty())
                     .unwrap_or("no status text")
             ),
@@ -878,7 +878,7 @@ const PURGE_IDS_SHOWN: usize = 20;
 
 /// Kudu's purge (spec §7.1), computed on the records it can read: the ids it would delete, sorted.
 pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<&str> {
-    let mut recs: Vec<(&DeploymentRecord, &StatusXml)> = d
+    let mut recs: Vec<(&DeploymentRecord, &StatusDoc)> = d
         .records
         .iter()
         .filter(|r| {

@@ -37,6 +37,7 @@ pub mod record;
 pub mod remediate;
 pub mod scan;
 pub mod snapshot;
+pub mod status_doc;
 pub mod status_xml;
 pub mod store;
 pub mod wait;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::lock::Content;
 use crate::platform::Platform;
-use crate::status_xml::StatusXml;
+use crate::status_doc::StatusDoc;
 use crate::store::{Meta, RelPath};
 
 /// The shape of a deployment id (spec §4.1). It tells where a record came from: a temp id is a
@@ -77,7 +77,7 @@ pub struct StatusFile {
     /// Its metadata.
     pub meta: Meta,
     /// The document, or why Kudu would reject it.
-    pub content: Content<StatusXml>,
+    pub content: Content<StatusDoc>,
     /// The line ending it was written with.
     pub newline: Option<Newline>,
 }
@@ -188,7 +188,7 @@ impl DeploymentRecord {
     /// The document Kudu uses for this record on `platform`: on Windows a parsable `status_complete.xml`
     /// shadows `status.xml`; otherwise `status.xml`.
     #[must_use]
-    pub fn effective(&self, platform: Platform) -> Option<&StatusXml> {
+    pub fn effective(&self, platform: Platform) -> Option<&StatusDoc> {
         let complete = self
             .status_complete
             .as_ref()
@@ -253,7 +253,7 @@ impl DeploymentRecord {
     }
 }
 
-fn unsavable_or_keep(doc: &StatusXml) -> NextRead {
+fn unsavable_or_keep(doc: &StatusDoc) -> NextRead {
     match doc.unsavable_reason() {
         Some(reason) => NextRead::KeepUnsavable { reason },
         None => NextRead::Keep,

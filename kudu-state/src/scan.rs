@@ -20,6 +20,7 @@ use crate::snapshot::{
     Evidence, Given, IdleLock, IdleLockName, LinuxLockDir, LockFile, Locks, NoteKind,
     PlatformChoice, ScanNote, Snapshot,
 };
+use crate::status_doc::StatusDoc;
 use crate::status_xml;
 use crate::store::{DirEntry, EntryKind, LocalStore, Meta, RelPath, Store};
 
@@ -591,7 +592,9 @@ fn read_status(
     let content = match bytes {
         Err(error) => Content::Unreadable { error },
         Ok(bytes) => match status_xml::parse(&bytes) {
-            Ok(value) => Content::Parsed { value },
+            Ok(value) => Content::Parsed {
+                value: StatusDoc::from(value),
+            },
             Err(e) => Content::Corrupt {
                 reason: e.to_string(),
             },

@@ -219,17 +219,23 @@ impl StatusXml {
     /// unsavable record can make `GET /api/deployments` fail repeatedly (spec §5.2).
     #[must_use]
     pub fn unsavable_reason(&self) -> Option<String> {
-        let mut reasons = Vec::new();
-        if self.id.is_empty() {
-            reasons.push("empty <id>".to_owned());
-        }
-        for name in ["author", "message"] {
-            if self.missing.iter().any(|m| m == name) {
-                reasons.push(format!("missing <{name}>"));
-            }
-        }
-        (!reasons.is_empty()).then(|| reasons.join("; "))
+        unsavable_reason(&self.id, &self.missing)
     }
+}
+
+/// [`StatusXml::unsavable_reason`] from the two things it depends on (shared with
+/// [`StatusDoc`](crate::status_doc::StatusDoc)).
+pub(crate) fn unsavable_reason(id: &str, missing: &[String]) -> Option<String> {
+    let mut reasons = Vec::new();
+    if id.is_empty() {
+        reasons.push("empty <id>".to_owned());
+    }
+    for name in ["author", "message"] {
+        if missing.iter().any(|m| m == name) {
+            reasons.push(format!("missing <{name}>"));
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 /// Why Kudu would reject a status.xml (and then DELETE the whole deployment folder).

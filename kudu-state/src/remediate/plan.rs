@@ -330,7 +330,7 @@ impl Builder<'_> {
         {
             return Ok(());
         }
-        let mut failed = doc.clone();
+        let mut failed = doc.to_status_xml();
         failed.status = DeployStatus::Failed;
         failed.complete = true;
         failed.end_time = Some(self.now);
@@ -416,7 +416,7 @@ impl Builder<'_> {
         let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(&r.id));
         let doc = match (&r.next_read, r.status.as_ref().map(|s| &s.content)) {
             (NextRead::KeepUnsavable { .. }, Some(Content::Parsed { value })) => {
-                let mut d = value.clone();
+                let mut d = value.to_status_xml();
                 d.author.get_or_insert_with(String::new);
                 d.message.get_or_insert_with(String::new);
                 d.missing.clear();

@@ -503,6 +503,9 @@ fn purge_backlog_counts_every_record_and_lists_twenty() {
         .iter()
         .filter_map(|v| v.as_str())
         .collect();
-    assert_eq!(listed, ids[..20].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        listed,
+        ids[..20].iter().map(String::as_str).collect::<Vec<_>>()
+    );
     assert_eq!(d.verdict, Verdict::Idle);
 }
