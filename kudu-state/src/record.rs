@@ -69,11 +69,30 @@ impl Newline {
     }
 }
 
-/// `status.xml` or `status_complete.xml` of a record.
+/// Which of a record's two status documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusName {
+    /// `status.xml`, which every record has.
+    Status,
+    /// `status_complete.xml`, which Windows Kudu writes when a deployment completes and reads first.
+    StatusComplete,
+}
+
+impl StatusName {
+    /// The file's name.
+    #[must_use]
+    pub fn file_name(self) -> &'static str {
+        match self {
+            StatusName::Status => "status.xml",
+            StatusName::StatusComplete => "status_complete.xml",
+        }
+    }
+}
+
+/// `status.xml` or `status_complete.xml` of a record: which one is said by where the record keeps it,
+/// and its path by [`DeploymentRecord::status_path`] (not stored: a neglected site has 100,000).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusFile {
-    /// Where it is.
-    pub path: RelPath,
     /// Its metadata.
     pub meta: Meta,
     /// The document, or why Kudu would reject it.
@@ -208,10 +227,25 @@ impl DeploymentRecord {
     #[must_use]
     pub fn is_settled(&self) -> bool {
         self.status.is_some()
-            && [self.status.as_deref(), self.status_complete.as_deref()]
-                .into_iter()
-                .flatten()
-                .all(|s| s.content.value().is_some_and(|d| d.complete))
+            && self
+                .status_files()
+                .all(|(_, s)| s.content.value().is_some_and(|d| d.complete))
+    }
+
+    /// `site/deployments/<id>/status.xml` or `…/status_complete.xml`.
+    #[must_use]
+    pub fn status_path(&self, which: StatusName) -> RelPath {
+        self.path.child(which.file_name())
+    }
+
+    /// The status documents the record has, `status.xml` first.
+    pub fn status_files(&self) -> impl Iterator<Item = (StatusName, &StatusFile)> {
+        [
+            (StatusName::Status, self.status.as_deref()),
+            (StatusName::StatusComplete, self.status_complete.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, file)| Some((name, file?)))
     }
 
     /// The log, when the folder was listed and has one.

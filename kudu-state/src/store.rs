@@ -46,6 +46,14 @@ impl RelPath {
         Ok(RelPath(joined))
     }
 
+    /// Appends a name known when compiling (a file name Kudu uses), which is always a valid
+    /// component, so this cannot fail (checked in debug builds).
+    #[must_use]
+    pub(crate) fn child(&self, name: &'static str) -> RelPath {
+        debug_assert!(is_component(name), "{name}");
+        RelPath(format!("{}/{name}", self.0))
+    }
+
     /// The path as a `/`-separated string.
     #[must_use]
     pub fn as_str(&self) -> &str {
