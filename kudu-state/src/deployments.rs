@@ -124,7 +124,7 @@ impl DeploymentsDir {
     /// The record with this exact folder name.
     #[must_use]
     pub fn record(&self, id: &str) -> Option<&DeploymentRecord> {
-        self.records.iter().find(|r| r.id == id)
+        self.records.iter().find(|r| r.id() == id)
     }
 
     /// The folder `active` names, read generously (a malformed value's trimmed id counts): the folder

@@ -615,7 +615,7 @@ fn records(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
     let active = d.named_active();
     for r in &d.records {
         let path = r.path.to_string();
-        let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(&r.id));
+        let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(r.id()));
         match &r.next_read {
             NextRead::DeleteFolder { reason } => {
                 let (severity, loud) = if is_active {
@@ -732,7 +732,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
             &path,
             format!(
                 "deployment '{}' is running ({}); wait for it, do not delete anything",
-                r.id,
+                r.id(),
                 doc.status_text()
                     .filter(|t| !t.is_empty())
                     .unwrap_or("no status text")
@@ -752,7 +752,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
             Severity::Error,
             Verdict::Stuck,
             &path,
-            format!("deployment '{}' holds the lock but has not moved for {} (stall window {} min): it is hung, not running. Restart the SCM site to end it; Kudu then marks it failed", r.id, human_secs(idle_for), cx.opts.stall_window.num_minutes()),
+            format!("deployment '{}' holds the lock but has not moved for {} (stall window {} min): it is hung, not running. Restart the SCM site to end it; Kudu then marks it failed", r.id(), human_secs(idle_for), cx.opts.stall_window.num_minutes()),
             evidence,
         );
         if cx.s.platform() == Platform::Windows {
@@ -779,7 +779,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
         Severity::Warning,
         Verdict::Stuck,
         &path,
-        format!("incomplete {what} '{}' with the lock free: nothing is running it. Kudu marks it failed {when}; until then trackers polling /api/deployments/latest wait forever. `GET /api/deployments/{}` or kudu-state apply settles it now", r.id, r.id),
+        format!("incomplete {what} '{}' with the lock free: nothing is running it. Kudu marks it failed {when}; until then trackers polling /api/deployments/latest wait forever. `GET /api/deployments/{}` or kudu-state apply settles it now", r.id(), r.id()),
         evidence,
     );
 }
@@ -843,10 +843,10 @@ fn active(cx: &mut Ctx<'_>, d: &DeploymentsDir) {
                 format!("active names '{id}', whose folder has no status.xml: Kudu sees no active deployment"),
                 json!({ "id": id, "folder_exists": true })),
             None => {
-                if let Some(r) = d.records.iter().find(|r| r.id.eq_ignore_ascii_case(id)) {
+                if let Some(r) = d.records.iter().find(|r| r.id().eq_ignore_ascii_case(id)) {
                     cx.push(FindingCode::ActiveMalformed, Severity::Error, Verdict::Broken, path,
-                        format!("active names '{id}' but the folder is '{}': Kudu flags no record active (it compares case-sensitively)", r.id),
-                        json!({ "id": id, "folder": r.id }));
+                        format!("active names '{id}' but the folder is '{}': Kudu flags no record active (it compares case-sensitively)", r.id()),
+                        json!({ "id": id, "folder": r.id() }));
                 } else {
                     cx.push(FindingCode::ActiveMissingTarget, Severity::Error, Verdict::Broken, path,
                         format!("active names '{id}', which does not exist: the next deployment gets no previous manifest, so files removed from the project stay in wwwroot"),
@@ -890,7 +890,7 @@ pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<&str> {
         .filter_map(|r| r.effective(platform).map(|s| (r, s)))
         .collect();
     recs.sort_by_key(|(_, s)| std::cmp::Reverse(s.received_time));
-    let Some(newest) = recs.first().map(|(r, _)| r.id.as_str()) else {
+    let Some(newest) = recs.first().map(|(r, _)| r.id()) else {
         return Vec::new();
     };
     let active = d.active_id();
@@ -902,22 +902,23 @@ pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<&str> {
     if in_progress.len() > 1 {
         let any_real = in_progress.iter().any(|(_, s)| !s.is_temp);
         for (r, s) in &in_progress {
-            if (any_real && s.is_temp) || (!any_real && r.id != newest) {
-                out.insert(r.id.as_str());
+            if (any_real && s.is_temp) || (!any_real && r.id() != newest) {
+                out.insert(r.id());
             }
         }
     }
     for (r, s) in &recs {
-        if s.status == DeployStatus::Failed && s.last_success_end_time.is_none() && r.id != newest {
-            out.insert(r.id.as_str());
+        if s.status == DeployStatus::Failed && s.last_success_end_time.is_none() && r.id() != newest
+        {
+            out.insert(r.id());
         }
     }
     let succeeded = recs
         .iter()
         .filter(|(_, s)| s.last_success_end_time.is_some());
     for (r, s) in succeeded.skip(PURGE_KEEP_SUCCEEDED) {
-        if s.status.is_terminal() && Some(r.id.as_str()) != active {
-            out.insert(r.id.as_str());
+        if s.status.is_terminal() && Some(r.id()) != active {
+            out.insert(r.id());
         }
     }
     out.into_iter().collect()

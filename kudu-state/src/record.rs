@@ -166,13 +166,11 @@ pub enum NextRead {
 }
 
 /// One folder under `site/deployments`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRecord {
-    /// The folder name, which is the id Kudu opens.
-    pub id: String,
     /// What kind of id it is.
     pub id_kind: IdKind,
-    /// `site/deployments/<id>`.
+    /// `site/deployments/<id>`; the id is its last component (see [`DeploymentRecord::id`]).
     pub path: RelPath,
     /// `status.xml`, absent for a folder without one. Boxed, like the rest, to keep the record small:
     /// a neglected site has 100,000 of them.
@@ -203,7 +201,40 @@ pub struct RecordFolder {
     pub manifest: bool,
 }
 
+/// The record as JSON: its id beside its path, as a reader expects.
+impl Serialize for DeploymentRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Record<'a> {
+            id: &'a str,
+            id_kind: IdKind,
+            path: &'a RelPath,
+            status: Option<&'a StatusFile>,
+            status_complete: Option<&'a StatusFile>,
+            folder: Option<&'a RecordFolder>,
+            next_read: &'a NextRead,
+        }
+        Record {
+            id: self.id(),
+            id_kind: self.id_kind,
+            path: &self.path,
+            status: self.status.as_deref(),
+            status_complete: self.status_complete.as_deref(),
+            folder: self.folder.as_deref(),
+            next_read: &self.next_read,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl DeploymentRecord {
+    /// The folder name, which is the id Kudu opens. Not stored apart from the path: a neglected site
+    /// has 100,000 records.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        self.path.file_name()
+    }
+
     /// The document Kudu uses for this record on `platform`: on Windows a parsable `status_complete.xml`
     /// shadows `status.xml`; otherwise `status.xml`.
     #[must_use]

@@ -513,14 +513,9 @@ fn read_records(
     let fill = |ids: &mut [String], slots: &mut [Option<DeploymentRecord>]| {
         let mut notes = Vec::new();
         for (id, slot) in ids.iter_mut().zip(slots) {
-            if let Ok(path) = dir.join(id) {
-                *slot = Some(read_record(
-                    store,
-                    std::mem::take(id),
-                    path,
-                    read,
-                    &mut notes,
-                ));
+            // The name lives on in the record's path; this copy is freed as the scan goes.
+            if let Ok(path) = dir.join(&std::mem::take(id)) {
+                *slot = Some(read_record(store, path, read, &mut notes));
             }
         }
         notes
@@ -560,7 +555,6 @@ fn read_records(
 /// for signs of life, and the folder's own metadata when there is no readable `status.xml`.
 fn read_record(
     store: &dyn Store,
-    id: String,
     path: RelPath,
     read: RecordReading,
     notes: &mut Vec<ScanNote>,
@@ -572,8 +566,7 @@ fn read_record(
         None
     };
     let mut record = DeploymentRecord {
-        id_kind: IdKind::of(&id),
-        id,
+        id_kind: IdKind::of(path.file_name()),
         path,
         status,
         status_complete,

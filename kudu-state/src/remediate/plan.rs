@@ -354,7 +354,7 @@ impl Builder<'_> {
                 if needs_nl { nl } else { "" },
                 format_round_trip(self.now),
                 UNKNOWN_ERROR_MESSAGE.replace(',', "&comma;"),
-                entry_guid(&r.id, self.now),
+                entry_guid(r.id(), self.now),
             );
             ops.push(if r.log().is_some() {
                 Op::Append {
@@ -377,7 +377,7 @@ impl Builder<'_> {
             risk: Risk::Low,
             reason: format!(
                 "nothing is running '{}'; mark it Failed with the error entry Kudu itself writes, so trackers polling /api/deployments/latest stop waiting",
-                r.id
+                r.id()
             ),
             precondition: Some(self.precondition(&r.path)?),
             until: None,
@@ -413,7 +413,7 @@ impl Builder<'_> {
         f: &Finding,
         active: Option<&str>,
     ) -> Result<()> {
-        let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(&r.id));
+        let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(r.id()));
         let doc = match (&r.next_read, r.status.as_ref().map(|s| &s.content)) {
             (NextRead::KeepUnsavable { .. }, Some(Content::Parsed { value })) => {
                 let mut d = value.to_status_xml();
@@ -437,12 +437,12 @@ impl Builder<'_> {
             reason: if is_active {
                 format!(
                     "rewrite the ACTIVE record '{}' as a complete Success record so Kudu keeps its folder, log and manifest",
-                    r.id
+                    r.id()
                 )
             } else {
                 format!(
                     "rewrite '{}' as a complete Failed record so Kudu keeps its folder and log instead of deleting it on its next read",
-                    r.id
+                    r.id()
                 )
             },
             precondition: Some(self.precondition(&r.path)?),
@@ -462,7 +462,7 @@ impl Builder<'_> {
             .unwrap_or(self.now);
         let when = crate::dotnet_time::truncate_to_tick(when);
         StatusXml {
-            id: r.id.clone(),
+            id: r.id().to_owned(),
             author: Some("N/A".to_owned()),
             deployer: Some("kudu-state".to_owned()),
             author_email: Some("N/A".to_owned()),
@@ -501,7 +501,7 @@ impl Builder<'_> {
             d.records
                 .iter()
                 .filter(usable)
-                .find(|r| r.id == id || r.id.eq_ignore_ascii_case(id))
+                .find(|r| r.id() == id || r.id().eq_ignore_ascii_case(id))
         };
         let current = d.active.as_ref().and_then(|a| a.content.value());
         let named = match current {
@@ -538,13 +538,13 @@ impl Builder<'_> {
             risk: Risk::Medium,
             reason: format!(
                 "write '{}' (exactly, no newline) to active, so Kudu protects the live deployment and the next deployment gets its manifest",
-                target.id
+                target.id()
             ),
             precondition: Some(self.precondition(&path)?),
             until: None,
             ops: vec![Op::Write {
                 path,
-                content: target.id.clone(),
+                content: target.id().to_owned(),
             }],
         };
         self.push(step)

@@ -61,6 +61,11 @@ fn healthy_homes_are_idle_without_warnings() {
         // A settled record is read as Kudu reads it, by its status files: its folder (log,
         // manifest) is not listed, and it is aged by its status.xml.
         assert!(rec.is_settled() && rec.folder.is_none() && rec.log().is_none());
+        // The id is not stored apart from the path, but a reader of the JSON still gets both.
+        let json = serde_json::to_value(rec).expect("json");
+        assert_eq!(json["id"], OLD_ID);
+        assert_eq!(json["path"], format!("site/deployments/{OLD_ID}"));
+        assert_eq!(json["status"]["content"]["value"]["id"], OLD_ID);
         assert!(
             rec.status
                 .as_ref()
