@@ -876,52 +876,61 @@ fn root_files(cx: &mut Ctx<'_>, d: &DeploymentsDir) {
 /// has tens of thousands; the count is always given).
 const PURGE_IDS_SHOWN: usize = 20;
 
-/// Kudu's purge (spec §7.1), computed on the records it can read: the ids it would delete, sorted.
+/// Kudu's purge (spec §7.1), computed on the records it can read: the ids it would delete, in the
+/// order of `d.records` (name order, as a scan lists them).
 pub fn purge_candidates(d: &DeploymentsDir, platform: Platform) -> Vec<&str> {
-    let mut recs: Vec<(&DeploymentRecord, &StatusDoc)> = d
+    // (received, position in `d.records`, document) of what Kudu can read, newest first; ties keep
+    // name order. Positions, not ids, are compared and marked: a neglected site has 100,000 records.
+    let mut recs: Vec<(DateTime<Utc>, usize, &StatusDoc)> = d
         .records
         .iter()
-        .filter(|r| {
+        .enumerate()
+        .filter(|(_, r)| {
             !matches!(
                 r.next_read,
                 NextRead::DeleteFolder { .. } | NextRead::Invisible
             )
         })
-        .filter_map(|r| r.effective(platform).map(|s| (r, s)))
+        .filter_map(|(i, r)| r.effective(platform).map(|s| (s.received_time, i, s)))
         .collect();
-    recs.sort_by_key(|(_, s)| std::cmp::Reverse(s.received_time));
-    let Some(newest) = recs.first().map(|(r, _)| r.id()) else {
+    recs.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let Some(&(_, newest, _)) = recs.first() else {
         return Vec::new();
     };
     let active = d.active_id();
-    let mut out = BTreeSet::new();
+    let mut purged = vec![false; d.records.len()];
     let in_progress: Vec<_> = recs
         .iter()
-        .filter(|(_, s)| !s.status.is_terminal())
+        .filter(|(_, _, s)| !s.status.is_terminal())
         .collect();
     if in_progress.len() > 1 {
-        let any_real = in_progress.iter().any(|(_, s)| !s.is_temp);
-        for (r, s) in &in_progress {
-            if (any_real && s.is_temp) || (!any_real && r.id() != newest) {
-                out.insert(r.id());
+        let any_real = in_progress.iter().any(|(_, _, s)| !s.is_temp);
+        for &&(_, i, s) in &in_progress {
+            if (any_real && s.is_temp) || (!any_real && i != newest) {
+                purged[i] = true;
             }
         }
     }
-    for (r, s) in &recs {
-        if s.status == DeployStatus::Failed && s.last_success_end_time.is_none() && r.id() != newest
-        {
-            out.insert(r.id());
+    for &(_, i, s) in &recs {
+        if s.status == DeployStatus::Failed && s.last_success_end_time.is_none() && i != newest {
+            purged[i] = true;
         }
     }
     let succeeded = recs
         .iter()
-        .filter(|(_, s)| s.last_success_end_time.is_some());
-    for (r, s) in succeeded.skip(PURGE_KEEP_SUCCEEDED) {
-        if s.status.is_terminal() && Some(r.id()) != active {
-            out.insert(r.id());
+        .filter(|(_, _, s)| s.last_success_end_time.is_some());
+    for &(_, i, s) in succeeded.skip(PURGE_KEEP_SUCCEEDED) {
+        if s.status.is_terminal() && Some(d.records[i].id()) != active {
+            purged[i] = true;
         }
     }
-    out.into_iter().collect()
+    // Records are in name order, so the ids come out sorted.
+    d.records
+        .iter()
+        .zip(purged)
+        .filter(|(_, purged)| *purged)
+        .map(|(r, _)| r.id())
+        .collect()
 }
 
 fn purge(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
