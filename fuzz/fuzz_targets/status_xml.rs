@@ -9,16 +9,21 @@
 //!    dates (to the tick);
 //! 3. after one write the document is a fixed point: `d1 = parse(write(parse(x)))` gives
 //!    `parse(write(d1)) == d1` and `write(d1)` is byte-identical to `write(parse(write(d1)))`.
+//!
+//! And the snapshot's compact form ([`StatusDoc`]) of whatever parses gives the same document back.
 #![no_main]
 
 use kudu_state::Platform;
 use kudu_state::dotnet_time::truncate_to_tick;
+use kudu_state::status_doc::StatusDoc;
 use kudu_state::status_xml::{parse, write};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(doc) = parse(data) else { return };
-    let _ = doc.unsavable_reason();
+    let packed = StatusDoc::from(doc.clone());
+    assert_eq!(packed.to_status_xml(), doc, "StatusDoc lost something");
+    assert_eq!(packed.unsavable_reason(), doc.unsavable_reason());
     for platform in [Platform::Linux, Platform::Windows] {
         let w1 = write(&doc, platform);
         let d1 = parse(&w1).unwrap_or_else(|e| panic!("written bytes do not parse: {e}"));

@@ -235,3 +235,35 @@ fn status_complete_is_looked_for_unless_the_home_is_kudulite_beyond_doubt() {
             .any(|e| e.path.as_str().ends_with("status_complete.xml"))
     );
 }
+
+/// A FIFO where a status.xml should be is reported, not opened for a read that would never return.
+#[test]
+fn a_fifo_as_status_xml_does_not_hang_the_scan() {
+    let h = healthy(Platform::Linux);
+    let record = "site/deployments/feedfeedfeedfeedfeedfeedfeedfeed";
+    h.dir(record).expect("dir");
+    let made = std::process::Command::new("mkfifo")
+        .arg(h.full(&format!("{record}/status.xml")))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let home = h.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(scan(&home));
+    });
+    let s = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the scan returned");
+    let status = s
+        .deployments
+        .as_ref()
+        .and_then(|d| d.record("feedfeedfeedfeedfeedfeedfeedfeed"))
+        .and_then(|r| r.status.as_ref())
+        .expect("status");
+    assert!(
+        matches!(&status.content, Content::Unreadable { error } if error.contains("not a regular file")),
+        "{:?}",
+        status.content
+    );
+}
