@@ -942,7 +942,7 @@ fn purge(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
     cx.push(FindingCode::PurgeBacklog, Severity::Info, Verdict::Idle, d.path.as_str(),
         format!("Kudu's own purge will remove {} record folder(s) at its next deployment listing{}; nothing to do", ids.len(),
             if skipped { " (KuduLite skips purge while the lock is held)" } else { "" }),
-        json!({ "count": ids.len(), "ids": ids.iter().take(PURGE_IDS_SHOWN).collect::<Vec<_>>() }));
+        json!({ "count": ids.len(), "first_ids": ids.iter().take(PURGE_IDS_SHOWN).collect::<Vec<_>>() }));
 }
 
 fn notes(cx: &mut Ctx<'_>) {

@@ -106,8 +106,8 @@ pub struct StatusFile {
 pub struct LogSummary {
     /// Where it is.
     pub path: RelPath,
-    /// Its metadata (its mtime is the best sign of a live deployment). `None` when the log was not
-    /// opened: see `tail_read`.
+    /// Its metadata (its mtime is the best sign of a live deployment); `None` only when it vanished or
+    /// could not be `stat`ed either.
     pub meta: Option<Meta>,
     /// Only the last bytes were read, because the log is larger than the tail cap.
     pub tail_only: bool,
@@ -121,8 +121,9 @@ pub struct LogSummary {
     pub format_problem: Option<String>,
     /// Set when the log could not be read at all.
     pub unreadable: Option<String>,
-    /// False when the tail was not read because the record is complete: its log then decides nothing
-    /// (a neglected site has thousands of such records, and their logs are the bulk of a scan's reads).
+    /// True when the tail was read; false when the log is not a regular file or could not be read
+    /// (see `unreadable`). A settled record's log is not looked at at all (it decides nothing), so
+    /// such a record has no `LogSummary`.
     pub tail_read: bool,
 }
 
@@ -175,7 +176,9 @@ pub struct DeploymentRecord {
     /// `status.xml`, absent for a folder without one. Boxed, like the rest, to keep the record small:
     /// a neglected site has 100,000 of them.
     pub status: Option<Box<StatusFile>>,
-    /// `status_complete.xml` (Windows), which Windows Kudu reads *first*.
+    /// `status_complete.xml` (Windows), which Windows Kudu reads *first*. Not looked for (so `None`)
+    /// on a home whose locks show KuduLite beyond doubt, which never reads it; see
+    /// [`scan`](crate::scan::scan).
     pub status_complete: Option<Box<StatusFile>>,
     /// The rest of the folder, listed only when the status files do not settle the record (see
     /// [`DeploymentRecord::is_settled`]). `None` for a settled record: a neglected site has thousands,

@@ -280,7 +280,8 @@ fn read_bytes(
     }
 }
 
-/// `lstat` of something a listing found; `None` when it vanished since, a note when it cannot be read.
+/// `lstat` of `path`; `None` when nothing is there (or it vanished since a listing), with a note when
+/// it cannot be `stat`ed.
 fn stat_or_gone(store: &dyn Store, path: &RelPath, notes: &mut Vec<ScanNote>) -> Option<Meta> {
     match store.meta(path) {
         Ok(meta) => meta,
@@ -763,14 +764,15 @@ fn choose_platform(s: &Snapshot, forced: Option<Platform>) -> PlatformChoice {
             let (p, why) = match nl {
                 Newline::Crlf => (
                     Platform::Windows,
-                    "status.xml has CRLF line endings (.NET Framework on Windows)",
+                    "has CRLF line endings (.NET Framework on Windows)",
                 ),
-                Newline::Lf => (
-                    Platform::Linux,
-                    "status.xml has LF line endings (.NET Core on Linux)",
-                ),
+                Newline::Lf => (Platform::Linux, "has LF line endings (.NET Core on Linux)"),
             };
-            add(p, r.status_path(name).as_str(), why);
+            add(
+                p,
+                r.status_path(name).as_str(),
+                &format!("{} {why}", name.file_name()),
+            );
         }
     }
     let score = |p| evidence.iter().filter(|e| e.platform == p).count();

@@ -151,6 +151,18 @@ impl StatusDoc {
         self.element(Element::StatusText)
     }
 
+    /// `<project_type>` (Windows).
+    #[must_use]
+    pub fn project_type(&self) -> Option<&str> {
+        self.element(Element::ProjectType)
+    }
+
+    /// `<vsproject_id>` (Windows).
+    #[must_use]
+    pub fn vsproject_id(&self) -> Option<&str> {
+        self.element(Element::VsprojectId)
+    }
+
     /// [`StatusXml::missing`].
     #[must_use]
     pub fn missing(&self) -> &[String] {
@@ -255,6 +267,7 @@ mod tests {
             let packed = StatusDoc::from(original.clone());
             prop_assert_eq!(packed.author(), original.author.as_deref());
             prop_assert_eq!(packed.progress(), original.progress.as_deref());
+            prop_assert_eq!(packed.vsproject_id(), original.vsproject_id.as_deref());
             prop_assert_eq!(packed.unsavable_reason(), original.unsavable_reason());
             prop_assert_eq!(
                 serde_json::to_value(&packed).ok(),

@@ -130,7 +130,7 @@ pub enum EntryKind {
     Other,
 }
 
-/// `lstat` of one path.
+/// Metadata of one path, links not followed (`lstat`, or `fstat` of a file opened without following).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Meta {
     /// File, directory, link or other.
@@ -180,8 +180,7 @@ impl Bytes {
 pub trait Store: Send + Sync {
     /// `lstat` of `path`; `Ok(None)` when it does not exist.
     fn meta(&self, path: &RelPath) -> Result<Option<Meta>>;
-    /// The entries of a directory, sorted by name. `path` is a directory an earlier listing reported
-    /// as one (the home's `site` is checked when the home is resolved).
+    /// The entries of a directory, sorted by name; a link is refused, not listed through.
     fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>>;
     /// At most `cap` bytes from the start of a regular file.
     fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
@@ -212,9 +211,11 @@ impl LocalStore {
     /// Opens a regular file for reading, refusing links and anything that is not a regular file, and
     /// returns the metadata of what was opened.
     ///
-    /// On Unix the kernel refuses a link (`O_NOFOLLOW`), so a file swapped for a link after the
-    /// listing cannot be read through, and `O_NONBLOCK` keeps a FIFO from hanging the open; the one
-    /// `fstat` then gives kind, size and mtime. Elsewhere an `lstat` comes before the open.
+    /// On Unix the kernel refuses a link as the file itself (`O_NOFOLLOW`; a folder above it swapped
+    /// for a link in the moment between listing and open is a race this does not close),
+    /// `O_NONBLOCK` keeps a FIFO from hanging the open and `O_NOCTTY` a terminal device from becoming
+    /// ours; the one `fstat` then gives kind, size and mtime, and anything but a regular file is
+    /// refused before a byte is read. Elsewhere an `lstat` comes before the open.
     fn open_regular(&self, path: &RelPath) -> Result<(std::fs::File, Meta)> {
         let full = path.under(&self.root);
         let file = open_no_follow(&full)?;
@@ -247,7 +248,7 @@ fn open_no_follow(full: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     match std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(full)
     {
         Ok(f) => Ok(f),
@@ -284,6 +285,18 @@ impl Store for LocalStore {
 
     fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>> {
         let full = path.under(&self.root);
+        // `read_dir` follows a link; few folders are listed (settled records are not), so one `lstat`
+        // keeps the rule for every caller.
+        if lstat(&full)?.kind != EntryKind::Dir {
+            return Err(Error::io(
+                "list",
+                &full,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a directory (links are never followed)",
+                ),
+            ));
+        }
         let mut out = Vec::new();
         for entry in fs_err::read_dir(&full).map_err(|e| Error::io("list", &full, e))? {
             let entry = entry.map_err(|e| Error::io("list", &full, e))?;

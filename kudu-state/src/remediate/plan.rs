@@ -32,7 +32,7 @@ pub struct PlanOptions {
 }
 
 /// Builds the plan for `diagnosis` of `snapshot`. Reads the files it will touch to capture their
-/// preconditions.
+/// preconditions (and, to repair `active`, looks for a `manifest` in records the scan did not list).
 ///
 /// # Errors
 /// `IO_ERROR` when a target cannot be read to capture its precondition.
@@ -519,8 +519,11 @@ impl Builder<'_> {
                 .filter_map(|r| r.effective(platform).map(|s| (r, s)))
                 .filter(|(_, s)| s.status == DeployStatus::Success && s.complete)
                 .collect();
-            successes
-                .sort_by_key(|(_, s)| std::cmp::Reverse(s.last_success_end_time.or(s.end_time)));
+            // Newest first; of equally new ones the last in name order, as a `max_by_key` over the
+            // records would pick.
+            successes.sort_by_key(|(r, s)| {
+                std::cmp::Reverse((s.last_success_end_time.or(s.end_time), r.id()))
+            });
             successes
                 .into_iter()
                 .map(|(r, _)| r)

@@ -502,7 +502,7 @@ fn purge_backlog_counts_every_record_and_lists_twenty() {
     // 41 successful records (the 40 and the active one, which is the newest): 10 kept, 31 purged,
     // all of them older than the kept ones.
     assert_eq!(finding.evidence["count"], 31, "{finding:#?}");
-    let listed: Vec<&str> = finding.evidence["ids"]
+    let listed: Vec<&str> = finding.evidence["first_ids"]
         .as_array()
         .expect("ids")
         .iter()
@@ -513,4 +513,21 @@ fn purge_backlog_counts_every_record_and_lists_twenty() {
         ids[..20].iter().map(String::as_str).collect::<Vec<_>>()
     );
     assert_eq!(d.verdict, Verdict::Idle);
+}
+
+/// `active` is repaired to the newest successful record that has a `manifest` (the next deployment
+/// needs it), which the scan does not list for settled records: the plan looks it up.
+#[test]
+fn s11_active_is_repaired_to_a_record_with_a_manifest() {
+    let h = healthy(Platform::Linux);
+    let newer = status_doc(NEW_ID, Stage::Success, t0() - TimeDelta::hours(2));
+    h.record(&newer, false).expect("record without manifest");
+    h.active(b"ffffffffffffffffffffffffffffffff", t0() - mins(5))
+        .expect("active");
+    let (s, d) = diagnose_at(h.path(), t0());
+    assert!(d.has(C::ActiveMissingTarget), "{:#?}", d.findings);
+    let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
+    let json = serde_json::to_string(&plan).expect("json");
+    assert!(json.contains(OLD_ID), "{json}");
+    assert!(!json.contains(NEW_ID), "picked the record without a manifest: {json}");
 }
