@@ -529,5 +529,8 @@ fn s11_active_is_repaired_to_a_record_with_a_manifest() {
     let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
     let json = serde_json::to_string(&plan).expect("json");
     assert!(json.contains(OLD_ID), "{json}");
-    assert!(!json.contains(NEW_ID), "picked the record without a manifest: {json}");
+    assert!(
+        !json.contains(NEW_ID),
+        "picked the record without a manifest: {json}"
+    );
 }
