@@ -459,6 +459,26 @@ fn element_name<'a>(e: &'a BytesStart<'_>) -> Result<&'a str, StatusXmlError> {
     }
 }
 
+/// Checks an element's name and attributes in the scope of its parent (the last of `scopes`), and gives
+/// the scope it opens and, for a direct child of the root that Kudu looks up, its index in [`ELEMENTS`].
+fn open_element(
+    e: &BytesStart<'_>,
+    scopes: &[Scope],
+) -> Result<(Scope, Option<usize>), StatusXmlError> {
+    let name = element_name(e)?;
+    let parent = scopes.last().copied().unwrap_or(Scope {
+        preserve: false,
+        default_ns: false,
+    });
+    let scope = scope_for(e, parent)?;
+    let known = if scopes.len() == 1 {
+        known_index(name, scope)
+    } else {
+        None
+    };
+    Ok((scope, known))
+}
+
 /// Index into [`ELEMENTS`] when a direct child of the root is one Kudu looks up.
 fn known_index(name: &str, scope: Scope) -> Option<usize> {
     if scope.default_ns {
@@ -557,33 +577,17 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
                 return Err(malformed("more than one root element"));
             }
             Event::Start(e) => {
-                let name = element_name(&e)?;
-                let parent = scopes.last().copied().unwrap_or(Scope {
-                    preserve: false,
-                    default_ns: false,
-                });
-                let scope = scope_for(&e, parent)?;
+                let (scope, known) = open_element(&e, &scopes)?;
                 root_seen = true;
-                if depth == 1
-                    && let Some(i) = known_index(name, scope)
-                    && found[i].is_none()
-                {
+                if let Some(i) = known.filter(|i| found[*i].is_none()) {
                     capture = Some((i, String::new()));
                 }
                 scopes.push(scope);
             }
             Event::Empty(e) => {
-                let name = element_name(&e)?;
-                let parent = scopes.last().copied().unwrap_or(Scope {
-                    preserve: false,
-                    default_ns: false,
-                });
-                let scope = scope_for(&e, parent)?;
+                let (_, known) = open_element(&e, &scopes)?;
                 root_seen = true;
-                if depth == 1
-                    && let Some(i) = known_index(name, scope)
-                    && found[i].is_none()
-                {
+                if let Some(i) = known.filter(|i| found[*i].is_none()) {
                     found[i] = Some(Found {
                         self_closing: true,
                         value: String::new(),
