@@ -273,14 +273,7 @@ fn open_no_follow(full: &Path) -> Result<std::fs::File> {
 
 impl Store for LocalStore {
     fn meta(&self, path: &RelPath) -> Result<Option<Meta>> {
-        let full = path.under(&self.root);
-        match lstat(&full) {
-            Ok(m) => Ok(Some(m)),
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        crate::fs::lstat_opt(&path.under(&self.root))
     }
 
     fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>> {

@@ -392,11 +392,8 @@ impl Builder<'_> {
         if let Some(folder) = &r.folder {
             return folder.manifest;
         }
-        let store = crate::store::LocalStore::new(self.s.home.clone());
-        r.path.join("manifest").is_ok_and(|p| {
-            crate::store::Store::meta(&store, &p)
-                .is_ok_and(|m| m.is_some_and(|m| m.kind == crate::store::EntryKind::File))
-        })
+        let manifest = r.path.child("manifest").under(&self.s.home);
+        lstat_opt(&manifest).is_ok_and(|m| m.is_some_and(|m| m.kind == EntryKind::File))
     }
 
     /// True when the log has bytes and does not end with a line break (an entry appended to it must
