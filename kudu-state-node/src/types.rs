@@ -333,7 +333,7 @@ impl Explanation {
 #[derive(Debug)]
 pub struct PlanStep {
     /// What it does: `wait`, `fail-orphaned-record`, `remove-expired-lock`, `remove-corrupt-lock`,
-    /// `remove-stalled-lock`, `remove-orphaned-temp`, `remove-folder-without-status`,
+    /// `remove-stalled-lock`, `remove-folder-without-status`,
     /// `repair-status-xml`, `repair-active` or `restart-scm` (the list may grow).
     pub action: String,
     /// True for steps that touch nothing (`wait`, `restart-scm`).

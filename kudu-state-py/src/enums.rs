@@ -80,7 +80,6 @@ py_enum! {
         RemoveExpiredLock => "REMOVE_EXPIRED_LOCK",
         RemoveCorruptLock => "REMOVE_CORRUPT_LOCK",
         RemoveStalledLock => "REMOVE_STALLED_LOCK",
-        RemoveOrphanedTemp => "REMOVE_ORPHANED_TEMP",
         RemoveFolderWithoutStatus => "REMOVE_FOLDER_WITHOUT_STATUS",
         RepairStatusXml => "REPAIR_STATUS_XML",
         RepairActive => "REPAIR_ACTIVE",

@@ -18,7 +18,7 @@ pyo3::create_exception!(
     kudu_state,
     HomeError,
     KuduStateError,
-    "The home does not exist (HOME_NOT_FOUND) or is not a Kudu home (NOT_A_HOME)."
+    "The home does not exist (HOME_NOT_FOUND), is not a Kudu home (NOT_A_HOME), or is not the home a plan or backup was made for (HOME_MISMATCH)."
 );
 pyo3::create_exception!(
     kudu_state,
@@ -66,7 +66,7 @@ pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
         }
     } else {
         match e.code() {
-            "HOME_NOT_FOUND" | "NOT_A_HOME" => HomeError::new_err(message),
+            "HOME_NOT_FOUND" | "NOT_A_HOME" | "HOME_MISMATCH" => HomeError::new_err(message),
             "PRECONDITION_FAILED" => PreconditionFailedError::new_err(message),
             "APPLY_LOCKED" => ApplyLockedError::new_err(message),
             "UNDO_CONFLICT" => UndoConflictError::new_err(message),

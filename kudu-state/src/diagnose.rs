@@ -128,6 +128,9 @@ codes! {
     DeploymentOrphaned => "deployment-orphaned",
     /// An incomplete `temp-` record with the lock free.
     TempDeploymentOrphaned => "temp-deployment-orphaned",
+    /// A `temp-` record Kudu marked Failed: a fetch or unzip failed before the build, and its `log.log`
+    /// holds the only copy of that error. Kudu's own failure record; never a thing to remove.
+    TempDeploymentFailed => "temp-deployment-failed",
     /// A `status.xml` Kudu rejects, deleting the whole folder on its next read.
     StatusXmlCorrupt => "status-xml-corrupt",
     /// A `status.xml` Kudu reads but cannot save again (no `author` or `message`).
@@ -329,8 +332,33 @@ enum LockState {
     Free,
     /// Held: Kudu answers 409. For a Windows file this is "present", the best a copy of the disk can say.
     Held,
-    /// Kudu's check fails (corrupt or unreadable `info.lock`).
-    Broken,
+    /// `info.lock` is there but not what Kudu can parse: its check throws. It holds nothing: no
+    /// deployment can run under a lock Kudu cannot read (spec §2.3, S5).
+    Corrupt,
+    /// `info.lock` cannot be read here; Kudu may or may not read it, so it may protect a deployment.
+    Unreadable,
+}
+
+impl LockState {
+    /// Whether a deployment may be running under this lock (so its incomplete records are not orphans).
+    fn may_protect(self) -> bool {
+        matches!(self, LockState::Held | LockState::Unreadable)
+    }
+
+    /// The more telling of two states (a broken lock outranks a held one, which outranks a free one).
+    fn max_with(self, other: LockState) -> LockState {
+        let rank = |s| match s {
+            LockState::Free => 0,
+            LockState::Held => 1,
+            LockState::Unreadable => 2,
+            LockState::Corrupt => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 fn deployment_lock(cx: &mut Ctx<'_>) -> LockState {
@@ -358,11 +386,11 @@ fn deployment_lock(cx: &mut Ctx<'_>) -> LockState {
                             Severity::Error,
                             Verdict::Broken,
                             &path,
-                            format!("info.lock is not what Kudu writes ({reason}): Kudu's lock check throws and deployments fail with a server error; once nothing is deploying, delete the whole site/locks/deployment folder or restart the SCM site"),
+                            format!("info.lock is not what Kudu writes ({reason}): Kudu's lock check throws, so asynchronous deployments (az webapp deploy, ARM, the GitHub Actions and Azure Pipelines tasks) get 409 \"There is a deployment currently in progress\", synchronous ones and /api/deployments get 500, and a CI /deploy hook gets 202 and nothing deploys. It protects nothing: move the whole site/locks/deployment folder away (kudu-state plan) or restart the SCM site"),
                             json!({ "reason": reason, "size": file.meta.size, "mtime": file.meta.modified }),
                         );
                         cx.blockers.push(Blocker { until: None });
-                        state = LockState::Broken;
+                        state = LockState::Corrupt;
                     }
                     Content::Unreadable { error } => {
                         cx.push(
@@ -374,7 +402,7 @@ fn deployment_lock(cx: &mut Ctx<'_>) -> LockState {
                             json!({ "error": error }),
                         );
                         cx.blockers.push(Blocker { until: None });
-                        state = LockState::Broken;
+                        state = LockState::Unreadable;
                     }
                 }
             }
@@ -415,16 +443,6 @@ fn deployment_lock(cx: &mut Ctx<'_>) -> LockState {
         }
     }
     state
-}
-
-impl LockState {
-    fn max_with(self, other: LockState) -> LockState {
-        match (self, other) {
-            (LockState::Broken, _) | (_, LockState::Broken) => LockState::Broken,
-            (LockState::Held, _) | (_, LockState::Held) => LockState::Held,
-            _ => LockState::Free,
-        }
-    }
 }
 
 fn linux_lock(cx: &mut Ctx<'_>, info: &LinuxLockInfo, path: &str) -> LockState {
@@ -681,6 +699,17 @@ fn records(cx: &mut Ctx<'_>, d: &DeploymentsDir, lock: LockState) {
         }
         if !doc.complete {
             incomplete_record(cx, r, doc, lock);
+        } else if doc.status == DeployStatus::Failed
+            && (doc.is_temp || r.id_kind == crate::record::IdKind::Temp)
+        {
+            cx.push(
+                FindingCode::TempDeploymentFailed,
+                Severity::Info,
+                Verdict::Idle,
+                &path,
+                format!("temporary record '{}' failed before its build (a fetch or unzip error): {path}/log.log holds the only copy of that error. Kudu keeps it while it is the newest record and purges it later; leave it", r.id()),
+                json!({ "log": format!("{path}/log.log"), "received": doc.received_time, "end": doc.end_time }),
+            );
         }
     }
 }
@@ -721,7 +750,8 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
         "is_temp": doc.is_temp,
         "last_log_message": r.log().and_then(|l| l.last_message.clone()),
     });
-    let lock_free = lock == LockState::Free;
+    // A corrupt Linux lock holds nothing: Kudu cannot read it, so no deployment runs under it.
+    let lock_free = !lock.may_protect();
     // KuduLite runs most of a synchronous deployment without the lock (spec §4.3 B), so on Linux a
     // moving record is a running deployment even with the lock free.
     if moving && (!lock_free || platform == Platform::Linux) {
@@ -766,6 +796,9 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
         None
     };
     let when = match grace {
+        _ if lock == LockState::Corrupt => {
+            "only once the corrupt lock is gone (until then its listings fail with 500)".to_owned()
+        }
         Some(g) if g > cx.now => format!("after {}", g.to_rfc3339()),
         _ => "on its next read".to_owned(),
     };
@@ -779,7 +812,7 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
         Severity::Warning,
         Verdict::Stuck,
         &path,
-        format!("incomplete {what} '{}' with the lock free: nothing is running it. Kudu marks it failed {when}; until then trackers polling /api/deployments/latest wait forever. `GET /api/deployments/{}` or kudu-state apply settles it now", r.id(), r.id()),
+        format!("incomplete {what} '{}' with no lock protecting it: nothing is running it. Kudu marks it failed {when}; until then trackers polling /api/deployments/latest wait forever. `GET /api/deployments/{}` or kudu-state apply settles it now", r.id(), r.id()),
         evidence,
     );
 }

@@ -39,6 +39,14 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
     },
+    /// The folder at a plan's (or a backup's) home path is not the home it was made for.
+    #[error("`{}` is not the home this plan or backup was made for ({reason}); nothing was changed. Plan again on this home, or run from where the original home is", path.display())]
+    HomeMismatch {
+        /// The home path.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+    },
     /// The disk no longer matches what a plan step was built from.
     #[error("`{}` changed since the plan was made ({reason}); nothing more was touched, run `kudu-state diagnose` again", path.display())]
     PreconditionFailed {
@@ -87,6 +95,7 @@ impl Error {
     /// | `IO_ERROR` | a file operation failed; see [`Error::path`] and [`Error::io_error`] |
     /// | `HOME_NOT_FOUND` | the home path does not exist |
     /// | `NOT_A_HOME` | the path has no `site` folder |
+    /// | `HOME_MISMATCH` | the folder at a plan's or backup's home path is another home |
     /// | `PRECONDITION_FAILED` | the disk changed since the plan; diagnose again |
     /// | `APPLY_LOCKED` | another apply/undo runs on this home |
     /// | `UNDO_CONFLICT` | a file changed since apply; undo refuses to overwrite it |
@@ -98,6 +107,7 @@ impl Error {
             Error::Io { .. } => "IO_ERROR",
             Error::HomeNotFound { .. } => "HOME_NOT_FOUND",
             Error::NotAHome { .. } => "NOT_A_HOME",
+            Error::HomeMismatch { .. } => "HOME_MISMATCH",
             Error::PreconditionFailed { .. } => "PRECONDITION_FAILED",
             Error::ApplyLocked { .. } => "APPLY_LOCKED",
             Error::UndoConflict { .. } => "UNDO_CONFLICT",
@@ -113,6 +123,7 @@ impl Error {
             Error::Io { path, .. }
             | Error::HomeNotFound { path }
             | Error::NotAHome { path }
+            | Error::HomeMismatch { path, .. }
             | Error::PreconditionFailed { path, .. }
             | Error::ApplyLocked { path }
             | Error::UndoConflict { path, .. }

@@ -317,16 +317,16 @@ impl HomeBuilder {
 /// platform's newlines: what [`HomeBuilder::log`] writes, and what the benchmarks' generator writes directly.
 #[must_use]
 pub fn log_text(lines: &[LogLine], platform: Platform) -> String {
-    let nl = platform.newline();
     let mut out = String::with_capacity(lines.len() * 128);
     for (i, l) in lines.iter().enumerate() {
         let guid = if l.child { String::new() } else { fake_guid(i) };
-        out.push_str(&format!(
-            "{}{},{},{guid},{}{nl}",
-            if l.child { "\t" } else { "" },
-            format_round_trip(l.time),
-            l.message.replace(',', "&comma;"),
-            l.kind
+        out.push_str(&crate::log_log::entry_line(
+            usize::from(l.child),
+            l.time,
+            &l.message,
+            &guid,
+            crate::log_log::LogEntryType::from_number(i64::from(l.kind)),
+            platform.newline(),
         ));
     }
     out

@@ -54,59 +54,123 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     fs_err::read(path).map_err(|e| Error::io("read", path, e))
 }
 
+/// Largest file kudu-state rewrites or reads whole to guard a rewrite: status files and `active` are a
+/// few KiB, a legacy `log.xml` can reach a few MiB.
+pub(crate) const REWRITE_CAP: u64 = 16 * 1024 * 1024;
+
 /// The digest of a regular file, a marker that equals no digest for anything else (a link, a folder),
-/// `None` when it does not exist. Files kudu-state rewrites (status files, `active`) are all under the
-/// `status.xml` cap.
+/// `None` when it does not exist. Files kudu-state rewrites are all under [`REWRITE_CAP`].
 pub(crate) fn file_digest(path: &Path) -> Result<Option<String>> {
     match lstat_opt(path)? {
-        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(
-            path,
-            crate::scan::STATUS_XML_CAP,
-        )?))),
+        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(path, REWRITE_CAP)?))),
         Some(_) => Ok(Some("not-a-file".to_owned())),
         None => Ok(None),
     }
 }
 
-/// Writes `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the folder.
-/// The temp name starts with `.kudu-state-` so a leftover from a crash is recognisable.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {
-    if let Some(m) = lstat_opt(path)?
-        && matches!(
-            m.kind,
-            EntryKind::Symlink { .. } | EntryKind::Dir | EntryKind::Other
-        )
+/// Refuses to write at `path` when something other than a regular file is there (a link above all:
+/// kudu-state never writes through one).
+fn refuse_non_file(path: &Path) -> Result<Option<Meta>> {
+    let meta = lstat_opt(path)?;
+    if let Some(m) = &meta
+        && m.kind != EntryKind::File
     {
         return Err(Error::Protected {
             path: path.to_path_buf(),
             reason: "not a regular file; kudu-state never writes through a link".to_owned(),
         });
     }
+    Ok(meta)
+}
+
+/// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename over it, fsync the folder.
+///
+/// The temp file is created exclusively (`O_EXCL`) under an unpredictable name (`.kudu-state-XXXXXX.tmp`),
+/// so a link planted at a guessable name cannot redirect the write; a leftover from a crash is
+/// recognisable by its prefix. A crash leaves the old file or the new one, never half of each.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {
+    refuse_non_file(path)?;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".kudu-state-{}-{name}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs_err::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(bytes)
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        if let Some(t) = mtime {
-            f.file()
-                .set_modified(SystemTime::from(t))
-                .map_err(|e| Error::io("set the time of", &tmp, e))?;
-        }
-        f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
-        drop(f);
-        fs_err::rename(&tmp, path).map_err(|e| Error::io("rename", path, e))?;
-        sync_dir(dir);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs_err::remove_file(&tmp);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kudu-state-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    let tmp_path = tmp.path().to_path_buf();
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", &tmp_path, e))?;
+    if let Some(t) = mtime {
+        tmp.as_file()
+            .set_modified(SystemTime::from(t))
+            .map_err(|e| Error::io("set the time of", &tmp_path, e))?;
     }
-    result
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("sync", &tmp_path, e))?;
+    // On failure the temp file is removed when `tmp` drops (also on this error path).
+    tmp.persist(path)
+        .map_err(|e| Error::io("rename", path, e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates `path`, which must not exist, with `bytes` and `mtime`, synced. Refuses (with the OS's
+/// "already exists") rather than replace anything, a link included.
+pub(crate) fn create_new(path: &Path, bytes: &[u8], mtime: DateTime<Utc>) -> Result<()> {
+    let mut f = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    f.file()
+        .set_modified(SystemTime::from(mtime))
+        .map_err(|e| Error::io("set the time of", path, e))?;
+    f.sync_all().map_err(|e| Error::io("sync", path, e))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+/// Creates `base/c1/c2/…` one component at a time, refusing a component that exists as anything but a
+/// real folder: `create_dir_all` would follow a link planted at `HOME/data`, and kudu-state's lock,
+/// journal and backups would then be written outside the home.
+pub(crate) fn create_dirs_no_follow(base: &Path, components: &[&str]) -> Result<PathBuf> {
+    let mut dir = base.to_path_buf();
+    for c in components {
+        dir.push(c);
+        match lstat_opt(&dir)? {
+            Some(m) if m.kind == EntryKind::Dir => {}
+            Some(m) => {
+                return Err(Error::Protected {
+                    path: dir,
+                    reason: format!(
+                        "it is {}, not a folder; kudu-state never writes through a link. Remove it, or pass --backup-dir to choose where backups go",
+                        match m.kind {
+                            EntryKind::Symlink { .. } => "a symbolic link",
+                            _ => "a file",
+                        }
+                    ),
+                });
+            }
+            None => match fs_err::create_dir(&dir) {
+                Ok(()) => {}
+                // Created meanwhile (another apply): checked again on the next component's lstat.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if lstat(&dir)?.kind != EntryKind::Dir {
+                        return Err(Error::Protected {
+                            path: dir,
+                            reason: "it appeared as something other than a folder".to_owned(),
+                        });
+                    }
+                }
+                Err(e) => return Err(Error::io("create", &dir, e)),
+            },
+        }
+    }
+    Ok(dir)
 }
 
 /// Appends `bytes` to an existing regular file and syncs it.
@@ -164,28 +228,36 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A digest of a folder tree (names, kinds, sizes, mtimes), to notice any change inside it between plan and
-/// apply — a log that grew, a file that appeared. Links are listed, not followed. Bounded to `max_entries`.
+/// A digest of a folder tree, to notice any change inside it between plan and apply: a log that grew, a
+/// file that appeared. Stable across versions (plans are stored and may be applied by a newer build), so
+/// it hashes explicit fields only, documented as part of the plan format:
+///
+/// one line per entry below `root` (links are listed, never followed), sorted by path, each
+/// `<path>\t<kind>\t<size>\t<mtime>\n` where `path` is relative with `/` separators (non-UTF-8 bytes
+/// replaced by U+FFFD), `kind` is `file`, `dir`, `symlink` or `other`, `size` the byte size (0 for a
+/// folder), `mtime` the last write time in nanoseconds since the Unix epoch (`-` when unknown); the
+/// digest is [`digest`] (FNV-1a, 64 bit) of the concatenated lines. Bounded to `max_entries`.
 pub(crate) fn tree_digest(root: &Path, max_entries: usize) -> Result<String> {
     let mut lines = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let dir = root.join(&rel);
-        let mut entries: Vec<_> = fs_err::read_dir(&dir)
-            .map_err(|e| Error::io("list", &dir, e))?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::io("list", &dir, e))?;
-        entries.sort_by_key(fs_err::DirEntry::file_name);
-        for e in entries {
+        for e in fs_err::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))? {
+            let e = e.map_err(|e| Error::io("list", &dir, e))?;
             let r = rel.join(e.file_name());
             let m = lstat(&e.path())?;
-            lines.push(format!(
-                "{}|{:?}|{}|{:?}",
-                r.to_string_lossy(),
-                m.kind,
-                m.size,
-                m.modified
-            ));
+            let kind = match m.kind {
+                EntryKind::File => "file",
+                EntryKind::Dir => "dir",
+                EntryKind::Symlink { .. } => "symlink",
+                EntryKind::Other => "other",
+            };
+            let mtime = m
+                .modified
+                .and_then(|t| t.timestamp_nanos_opt())
+                .map_or_else(|| "-".to_owned(), |n| n.to_string());
+            let path: Vec<_> = r.iter().map(|c| c.to_string_lossy()).collect();
+            lines.push(format!("{}\t{kind}\t{}\t{mtime}\n", path.join("/"), m.size));
             if lines.len() > max_entries {
                 return Err(Error::invalid(
                     "argument",
@@ -200,7 +272,8 @@ pub(crate) fn tree_digest(root: &Path, max_entries: usize) -> Result<String> {
             }
         }
     }
-    Ok(digest(lines.join("\n").as_bytes()))
+    lines.sort_unstable();
+    Ok(digest(lines.concat().as_bytes()))
 }
 
 /// An exclusive, non-blocking lock on `path` (created if missing), released when the guard drops.
@@ -219,15 +292,11 @@ impl HomeLock {
     const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
     pub(crate) fn acquire(path: &Path) -> Result<HomeLock> {
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io("open", path, e))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        let file = options.open(path).map_err(|e| Error::io("open", path, e))?;
         let deadline = std::time::Instant::now() + Self::PATIENCE;
         loop {
             match file.try_lock() {

@@ -305,6 +305,32 @@ fn parse_log_time(text: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// One line as Kudu's `StructuredTextLogger` writes it, with its line break: the depth's TABs, the
+/// time in round-trip "o" form, the message with commas as `&comma;` and line breaks as the literal
+/// two-character `\\r` / `\\n`, the entry id (a dashed GUID at depth 0, empty for a child), the type
+/// number. The one writer of the format: the self-heal appends with it, the fixture builds logs with it.
+#[must_use]
+pub fn entry_line(
+    depth: usize,
+    time: DateTime<Utc>,
+    message: &str,
+    id: &str,
+    kind: LogEntryType,
+    newline: &str,
+) -> String {
+    let message = message
+        .replace(',', "&comma;")
+        .replace("\r\n", "\\r\\n")
+        .replace('\r', "\\r")
+        .replace('\n', "\\n");
+    format!(
+        "{}{},{message},{id},{}{newline}",
+        "\t".repeat(depth),
+        crate::dotnet_time::format_round_trip(time),
+        kind.number()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -419,7 +419,7 @@ fn scan_locks(
 }
 
 /// The names in `site/deployments` that are not records (matched one by one in [`scan_deployments`]).
-const ROOT_NAMES: [&str; 6] = [
+pub(crate) const ROOT_NAMES: [&str; 6] = [
     "active",
     "pending",
     "settings.xml",

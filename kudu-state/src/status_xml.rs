@@ -809,7 +809,8 @@ fn push_escaped(out: &mut String, s: &str, newline: &str, keep: fn(char) -> bool
 ///
 /// Infallible, unlike Kudu: where .NET would throw on characters that XML 1.0 cannot hold, they are
 /// dropped instead; `author` and `message` go through Kudu's own sanitiser first (which also drops
-/// Latin-1 0x7F–0xFF except 0x85). `project_type` and `vsproject_id` are written only on Windows.
+/// Latin-1 0x7F–0xFF except 0x85). `project_type` and `vsproject_id` are written only on Windows, and
+/// always as an open/close pair (Kudu interpolates them into a string, so a null is written empty).
 /// `missing` and `status_unrecognised` are not written: Kudu's `Save` writes every element.
 ///
 /// What does not survive a write/read round trip, exactly as with Kudu: `\r` (read back as `\n`),
@@ -869,8 +870,17 @@ pub fn write(doc: &StatusXml, platform: Platform) -> Vec<u8> {
     element("is_temp", Some(boolean(doc.is_temp)), is_xml_char);
     element("is_readonly", Some(boolean(doc.is_readonly)), is_xml_char);
     if platform == Platform::Windows {
-        element("project_type", doc.project_type.as_deref(), is_xml_char);
-        element("vsproject_id", doc.vsproject_id.as_deref(), is_xml_char);
+        // Kudu writes these as `$"{ProjectType}"`: a null is an empty string, never `<project_type />`.
+        element(
+            "project_type",
+            Some(doc.project_type.as_deref().unwrap_or("")),
+            is_xml_char,
+        );
+        element(
+            "vsproject_id",
+            Some(doc.vsproject_id.as_deref().unwrap_or("")),
+            is_xml_char,
+        );
     }
     out.push_str("</deployment>");
 
@@ -1502,7 +1512,12 @@ mod tests {
                 } else {
                     Platform::Linux
                 };
-                let (project_type, vsproject_id) = if windows { (pt, vs) } else { (None, None) };
+                // Windows Kudu never writes these self-closing (a null is written empty).
+                let (project_type, vsproject_id) = if windows {
+                    (Some(pt.unwrap_or_default()), Some(vs.unwrap_or_default()))
+                } else {
+                    (None, None)
+                };
                 (
                     StatusXml {
                         id,

@@ -118,7 +118,6 @@ class Action:
     REMOVE_EXPIRED_LOCK: ClassVar[Action]
     REMOVE_CORRUPT_LOCK: ClassVar[Action]
     REMOVE_STALLED_LOCK: ClassVar[Action]
-    REMOVE_ORPHANED_TEMP: ClassVar[Action]
     REMOVE_FOLDER_WITHOUT_STATUS: ClassVar[Action]
     REPAIR_STATUS_XML: ClassVar[Action]
     REPAIR_ACTIVE: ClassVar[Action]

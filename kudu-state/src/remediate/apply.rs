@@ -6,24 +6,25 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::journal::{Backup, Done, JournalState, StepState};
-use super::{Action, Op, Plan, Step, check_op};
+use super::journal::{Backup, Done, JournalState};
+use super::{Action, Op, Plan, Step, TargetKind, check_op, home};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::fs::{
-    HomeLock, append, digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, tree_digest,
-    truncate, write_atomic,
+    HomeLock, append, create_dirs_no_follow, create_new, digest, file_digest, lstat_opt, move_to,
+    read_capped, set_mtime, tree_digest, truncate, write_atomic,
 };
 use crate::store::{EntryKind, RelPath};
 
-/// Largest file apply reads whole (status files, `active`); logs are only appended to.
-const READ_CAP: u64 = crate::scan::STATUS_XML_CAP;
+/// Largest file apply reads whole (status files, `active`, `log.xml`); logs are only appended to.
+const READ_CAP: u64 = crate::fs::REWRITE_CAP;
 
 /// How to apply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApplyOptions {
     /// Folder that receives one backup folder per apply; default `HOME/data/kudu-state/backups`. Must be
-    /// on the same file system as the home (removals are renames).
+    /// on the same file system as the home (removals are renames). A folder named here is used as
+    /// given (links followed: the user chose it); the default folders must be real folders.
     pub backup_root: Option<PathBuf>,
 }
 
@@ -69,18 +70,25 @@ pub fn state_dir(home: &Path) -> PathBuf {
     home.join("data").join("kudu-state")
 }
 
+/// Creates `HOME/data/kudu-state` (refusing links on the way) and takes its apply lock.
+pub(super) fn lock_home(home: &Path) -> Result<HomeLock> {
+    let dir = create_dirs_no_follow(home, &["data", "kudu-state"])?;
+    HomeLock::acquire(&dir.join("apply.lock"))
+}
+
 /// Applies `plan`. Stops at the first step whose precondition no longer holds (`PRECONDITION_FAILED`),
 /// touching nothing more. An interrupted apply of the same plan is resumed in its own backup folder.
 ///
 /// # Errors
+/// `HOME_NOT_FOUND` / `HOME_MISMATCH` (the folder at the plan's home path is not the planned home),
 /// `APPLY_LOCKED` (another apply or undo runs), `PRECONDITION_FAILED`, `PROTECTED_PATH` (a hand-edited
-/// plan), `IO_ERROR`.
+/// plan, or a link where kudu-state keeps its state), `IO_ERROR`.
 pub fn apply(plan: &Plan, options: &ApplyOptions) -> Result<ApplyReport> {
     apply_with_progress(plan, options, |_| {})
 }
 
-/// [`apply`] that stops, as a crash would, right after `journal_writes` journal writes: for tests of
-/// crash recovery (feature `fixture`).
+/// [`apply`] that stops, as a crash would, right after `journal_writes` journal writes and changes
+/// made (counted together): for tests of crash recovery (feature `fixture`).
 ///
 /// # Errors
 /// As [`apply`], and `INVALID_INPUT` "injected crash" when it stops.
@@ -112,58 +120,64 @@ fn run(
     mut on_step: impl FnMut(&StepReport),
 ) -> Result<ApplyReport> {
     let home = &plan.home;
-    crate::scan::resolve_home(home)?;
+    home::verify(home, &plan.home_identity)?;
     let active = current_active(home)?;
     for step in &plan.steps {
         for op in &step.ops {
             check_op(op, home, active.as_deref())?;
         }
     }
-    let _lock = HomeLock::acquire(&state_dir(home).join("apply.lock"))?;
-    let root = options
-        .backup_root
-        .clone()
-        .unwrap_or_else(|| state_dir(home).join("backups"));
-
-    let mut backup = find_unfinished(&root, plan, crash_after)?;
-    let resumed = backup.is_some();
+    let _lock = lock_home(home)?;
+    let root = match &options.backup_root {
+        Some(root) => {
+            fs_err::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+            root.clone()
+        }
+        None => create_dirs_no_follow(home, &["data", "kudu-state", "backups"])?,
+    };
+    let plan_id = plan.id();
+    let mut backup = find_unfinished(&root, plan, &plan_id, crash_after)?;
     let mut report = ApplyReport {
         backup: None,
-        resumed,
+        resumed: backup.is_some(),
         steps: Vec::new(),
     };
     for (index, step) in plan.steps.iter().enumerate() {
+        let journaled = backup.as_ref().and_then(|b| b.step(index));
         let outcome = if step.action.is_advisory() || step.ops.is_empty() {
             StepOutcome::Advisory
-        } else if backup
-            .as_ref()
-            .and_then(|b| b.step(index))
-            .is_some_and(|s| s.state == StepState::Done)
-        {
+        } else if journaled.is_some_and(|s| s.done) {
             StepOutcome::Applied
         } else {
-            let started = backup.as_ref().and_then(|b| b.step(index)).is_some();
-            if !started && already_done(home, step)? {
+            let resumed_changes = journaled.map(|s| s.changes.clone());
+            if resumed_changes.is_none() && already_done(home, step)? {
                 StepOutcome::AlreadyDone
             } else {
-                if !started {
-                    check_precondition(home, step)?;
-                }
                 let b = match backup.as_mut() {
                     Some(b) => b,
-                    None => backup.insert(Backup::create(
-                        new_backup_dir(&root, plan),
-                        plan,
-                        crash_after,
-                    )?),
+                    None => {
+                        let dir = new_backup_dir(&root, &plan_id);
+                        backup.insert(Backup::create(dir, plan, crash_after)?)
+                    }
                 };
-                b.step_mut(index, step.action);
-                b.save()?;
-                for op in &step.ops {
-                    run_op(home, b, (index, step.action), op, plan.created)?;
+                let changes = match resumed_changes {
+                    Some(changes) => changes,
+                    None => {
+                        check_precondition(home, step)?;
+                        let changes = step
+                            .ops
+                            .iter()
+                            .map(|op| prepare(home, b, index, op))
+                            .collect::<Result<Vec<_>>>()?;
+                        b.begin_step(index, step.action, changes.clone())?;
+                        changes
+                    }
+                };
+                for (op, change) in step.ops.iter().zip(&changes) {
+                    perform(home, b, op, change, plan.created)?;
+                    b.checkpoint()?;
                 }
-                b.step_mut(index, step.action).state = StepState::Done;
-                b.save()?;
+                b.finish_step(index)?;
                 StepOutcome::Applied
             }
         };
@@ -177,8 +191,7 @@ fn run(
         report.steps.push(line);
     }
     if let Some(b) = backup.as_mut() {
-        b.journal.state = JournalState::Applied;
-        b.save()?;
+        b.finish_apply()?;
         report.backup = Some(b.dir.clone());
     }
     Ok(report)
@@ -195,26 +208,23 @@ fn current_active(home: &Path) -> Result<Option<String>> {
     }
 }
 
-fn new_backup_dir(root: &Path, plan: &Plan) -> PathBuf {
+/// `<UTC time>-<first 8 hex digits of the plan id>`: sorts by time, says which plan.
+fn new_backup_dir(root: &Path, plan_id: &str) -> PathBuf {
     let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let id = plan.id();
-    let short = id
+    let short = plan_id
         .trim_start_matches("fnv1a64:")
         .get(..8)
-        .unwrap_or("plan")
-        .to_owned();
+        .unwrap_or("plan");
     root.join(format!("{stamp}-{short}"))
 }
 
-/// An earlier apply of this very plan that did not finish.
-fn find_unfinished(root: &Path, plan: &Plan, crash_after: Option<u32>) -> Result<Option<Backup>> {
-    let Some(meta) = lstat_opt(root)? else {
-        return Ok(None);
-    };
-    if meta.kind != EntryKind::Dir {
-        return Ok(None);
-    }
-    let id = plan.id();
+/// An earlier apply of this very plan, on this very home, that did not finish.
+fn find_unfinished(
+    root: &Path,
+    plan: &Plan,
+    plan_id: &str,
+    crash_after: Option<u32>,
+) -> Result<Option<Backup>> {
     let mut dirs: Vec<_> = fs_err::read_dir(root)
         .map_err(|e| Error::io("list", root, e))?
         .filter_map(std::result::Result::ok)
@@ -226,20 +236,26 @@ fn find_unfinished(root: &Path, plan: &Plan, crash_after: Option<u32>) -> Result
             continue;
         }
         let b = Backup::open(&dir, crash_after)?;
-        if b.journal.plan_id == id
-            && b.journal.home == plan.home
-            && b.journal.state == JournalState::Applying
-        {
+        if b.plan_id == plan_id && b.home == plan.home && b.state == JournalState::Applying {
             return Ok(Some(b));
         }
     }
     Ok(None)
 }
 
-/// True when the disk already shows every move and write of the step.
+/// True when the disk already shows every move and write of the step inside its target (the files it
+/// shares with other steps, `active` and `latest.json`, may have been changed since by a later step).
 fn already_done(home: &Path, step: &Step) -> Result<bool> {
     let mut any = false;
-    for op in &step.ops {
+    let inside = |p: &RelPath| {
+        step.target.as_ref().is_some_and(|t| {
+            p == t
+                || p.as_str()
+                    .strip_prefix(t.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    for op in step.ops.iter().filter(|op| op.path().is_some_and(inside)) {
         match op {
             Op::Move { path } => {
                 any = true;
@@ -247,7 +263,7 @@ fn already_done(home: &Path, step: &Step) -> Result<bool> {
                     return Ok(false);
                 }
             }
-            Op::Write { path, content } => {
+            Op::Write { path, content, .. } | Op::Create { path, content } => {
                 any = true;
                 if file_digest(&path.under(home))? != Some(digest(content.as_bytes())) {
                     return Ok(false);
@@ -270,23 +286,21 @@ fn check_precondition(home: &Path, step: &Step) -> Result<()> {
             reason,
         })
     };
-    let now = lstat_opt(&full)?;
-    let kind = match &now {
-        None => "absent",
-        Some(m) if m.kind == EntryKind::Dir => "dir",
-        Some(m) if m.kind == EntryKind::File => "file",
-        Some(_) => "other",
-    };
+    let kind = TargetKind::of(lstat_opt(&full)?.as_ref());
     if kind != pre.kind {
-        return fail(format!("it was {} and is now {kind}", pre.kind));
+        return fail(format!(
+            "it was {} and is now {}",
+            kind_name(pre.kind),
+            kind_name(kind)
+        ));
     }
     let current = match kind {
-        "dir" => Some(tree_digest(&full, 10_000)?),
-        "file" => file_digest(&full)?,
-        _ => None,
+        TargetKind::Dir => Some(tree_digest(&full, super::plan::MAX_TREE)?),
+        TargetKind::File => file_digest(&full)?,
+        TargetKind::Absent | TargetKind::Other => None,
     };
     if current != pre.digest {
-        return fail(if kind == "dir" {
+        return fail(if kind == TargetKind::Dir {
             "its contents changed (a file was written, added or removed)".to_owned()
         } else {
             "its content changed".to_owned()
@@ -295,140 +309,157 @@ fn check_precondition(home: &Path, step: &Step) -> Result<()> {
     Ok(())
 }
 
-fn run_op(
-    home: &Path,
-    b: &mut Backup,
-    (index, action): (usize, Action),
-    op: &Op,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    match op {
-        Op::Move { path } => {
-            let from = path.under(home);
-            let to_rel = Backup::moved_path(path);
-            let to = b.full(&to_rel);
-            if lstat_opt(&from)?.is_none() && lstat_opt(&to)?.is_some() {
-                return Ok(()); // moved before an interruption
-            }
-            if b.recorded(
-                index,
-                |d| matches!(d, Done::Moved { from: f, .. } if f == path),
-            )
-            .is_none()
+fn kind_name(k: TargetKind) -> &'static str {
+    match k {
+        TargetKind::Absent => "absent",
+        TargetKind::File => "a file",
+        TargetKind::Dir => "a folder",
+        TargetKind::Other => "a link or special file",
+    }
+}
+
+/// What undoing `op` needs, read from the disk before the step starts; a rewritten file's original is
+/// copied into the backup here, before the journal says the step began.
+fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
+    Ok(match op {
+        Op::Move { path } => Done::Moved {
+            from: path.clone(),
+            to: Backup::moved_path(path),
+        },
+        Op::Write {
+            path,
+            content,
+            expect,
+        } => {
+            let full = path.under(home);
+            if let Some(expected) = expect
+                && file_digest(&full)?.as_deref() != Some(expected.as_str())
             {
-                b.step_mut(index, action).done.push(Done::Moved {
-                    from: path.clone(),
-                    to: to_rel,
+                return Err(Error::PreconditionFailed {
+                    path: full,
+                    reason: "its content changed".to_owned(),
                 });
-                b.save()?;
+            }
+            let meta = lstat_opt(&full)?;
+            let original = match &meta {
+                Some(m) => {
+                    let rel = Backup::original_path(index, path);
+                    let bytes = read_capped(&full, READ_CAP)?;
+                    let dest = b.full(&rel);
+                    if let Some(parent) = dest.parent() {
+                        fs_err::create_dir_all(parent)
+                            .map_err(|e| Error::io("create", parent, e))?;
+                    }
+                    write_atomic(&dest, &bytes, m.modified)?;
+                    Some(rel)
+                }
+                None => None,
+            };
+            Done::Wrote {
+                path: path.clone(),
+                original,
+                original_mtime: meta.and_then(|m| m.modified),
+                after_digest: digest(content.as_bytes()),
+            }
+        }
+        Op::Create { path, content } => Done::Created {
+            path: path.clone(),
+            digest: digest(content.as_bytes()),
+        },
+        Op::Append { path, text } => {
+            let meta = lstat_opt(&path.under(home))?;
+            Done::Appended {
+                path: path.clone(),
+                original_len: meta.as_ref().map_or(0, |m| m.size),
+                original_mtime: meta.and_then(|m| m.modified),
+                text: text.clone(),
+            }
+        }
+        Op::TouchActive => {
+            let rel = RelPath::new("site/deployments/active")?;
+            let meta = lstat_opt(&rel.under(home))?;
+            Done::Touched {
+                path: rel,
+                existed: meta.is_some(),
+                original_mtime: meta.and_then(|m| m.modified),
+            }
+        }
+    })
+}
+
+/// Makes one journaled change. Each arm first recognises a change an interrupted apply already made,
+/// so running it again after a crash finishes the step instead of repeating it.
+fn perform(home: &Path, b: &Backup, op: &Op, change: &Done, now: DateTime<Utc>) -> Result<()> {
+    let changed_meanwhile = |full: PathBuf, what: &str| Error::PreconditionFailed {
+        path: full,
+        reason: format!("{what} while the apply was interrupted"),
+    };
+    match (op, change) {
+        (Op::Move { path }, Done::Moved { to, .. }) => {
+            let from = path.under(home);
+            let to = b.full(to);
+            if lstat_opt(&from)?.is_none() && lstat_opt(&to)?.is_some() {
+                return Ok(());
             }
             move_to(&from, &to)
         }
-        Op::Write { path, content } => {
+        (Op::Write { path, content, .. }, Done::Wrote { original, .. }) => {
             let full = path.under(home);
-            let after = digest(content.as_bytes());
             let current = file_digest(&full)?;
-            if current.as_deref() == Some(after.as_str()) {
+            if current.as_deref() == Some(digest(content.as_bytes()).as_str()) {
                 return Ok(());
             }
-            if let Some(Done::Wrote { original, .. }) = b.recorded(
-                index,
-                |d| matches!(d, Done::Wrote { path: p, .. } if p == path),
-            ) {
-                // Resuming: the file must still be the original we saved.
-                let original_digest = match original {
-                    Some(rel) => Some(digest(&read_capped(&b.full(rel), READ_CAP)?)),
-                    None => None,
-                };
-                if current != original_digest {
-                    return Err(Error::PreconditionFailed {
-                        path: full,
-                        reason: "it changed while the apply was interrupted".to_owned(),
-                    });
-                }
-            } else {
-                let meta = lstat_opt(&full)?;
-                let original = match &meta {
-                    Some(_) => {
-                        let rel = Backup::original_path(path);
-                        let bytes = read_capped(&full, READ_CAP)?;
-                        let dest = b.full(&rel);
-                        if let Some(parent) = dest.parent() {
-                            fs_err::create_dir_all(parent)
-                                .map_err(|e| Error::io("create", parent, e))?;
-                        }
-                        write_atomic(&dest, &bytes, meta.as_ref().and_then(|m| m.modified))?;
-                        Some(rel)
-                    }
-                    None => None,
-                };
-                let original_mtime = meta.and_then(|m| m.modified);
-                b.step_mut(index, action).done.push(Done::Wrote {
-                    path: path.clone(),
-                    original,
-                    original_mtime,
-                    after_digest: after,
-                });
-                b.save()?;
-            }
-            if let Some(parent) = full.parent() {
-                fs_err::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+            let original_digest = match original {
+                Some(rel) => Some(digest(&read_capped(&b.full(rel), READ_CAP)?)),
+                None => None,
+            };
+            if current != original_digest {
+                return Err(changed_meanwhile(full, "it changed"));
             }
             write_atomic(&full, content.as_bytes(), Some(now))
         }
-        Op::Append { path, text } => {
+        (Op::Create { path, content }, Done::Created { .. }) => {
+            let full = path.under(home);
+            match file_digest(&full)? {
+                Some(d) if d == digest(content.as_bytes()) => Ok(()),
+                Some(_) => Err(Error::PreconditionFailed {
+                    path: full,
+                    reason: "it was created by someone else since the plan was made".to_owned(),
+                }),
+                None => create_new(&full, content.as_bytes(), now),
+            }
+        }
+        (Op::Append { path, text }, Done::Appended { original_len, .. }) => {
             let full = path.under(home);
             let len = lstat_opt(&full)?.map_or(0, |m| m.size);
-            if let Some(Done::Appended { original_len, .. }) = b.recorded(
-                index,
-                |d| matches!(d, Done::Appended { path: p, .. } if p == path),
-            ) {
-                let original_len = *original_len;
-                if len == original_len + text.len() as u64 {
-                    return Ok(());
-                }
-                if len != original_len {
-                    // A torn append from the interruption: cut it off and append again.
-                    if len < original_len || len > original_len + text.len() as u64 {
-                        return Err(Error::PreconditionFailed {
-                            path: full,
-                            reason: "the log changed while the apply was interrupted".to_owned(),
-                        });
-                    }
-                    truncate(&full, original_len)?;
-                }
-            } else {
-                let original_mtime = lstat_opt(&full)?.and_then(|m| m.modified);
-                b.step_mut(index, action).done.push(Done::Appended {
-                    path: path.clone(),
-                    original_len: len,
-                    original_mtime,
-                    text: text.clone(),
-                });
-                b.save()?;
+            let whole = original_len + text.len() as u64;
+            if len == whole {
+                return set_mtime(&full, now);
+            }
+            if len < *original_len || len > whole {
+                return Err(changed_meanwhile(full, "the log changed"));
+            }
+            if len > *original_len {
+                // A torn append from the interruption: cut it off and append again.
+                truncate(&full, *original_len)?;
             }
             append(&full, text.as_bytes())?;
             set_mtime(&full, now)
         }
-        Op::TouchActive => {
-            let rel = RelPath::new("site/deployments/active")?;
-            let full = rel.under(home);
-            let meta = lstat_opt(&full)?;
-            if b.recorded(index, |d| matches!(d, Done::Touched { .. }))
-                .is_none()
-            {
-                b.step_mut(index, action).done.push(Done::Touched {
-                    path: rel,
-                    existed: meta.is_some(),
-                    original_mtime: meta.as_ref().and_then(|m| m.modified),
-                });
-                b.save()?;
-            }
-            match meta {
+        (Op::TouchActive, Done::Touched { path, .. }) => {
+            let full = path.under(home);
+            match lstat_opt(&full)? {
                 Some(m) if m.kind == EntryKind::File => set_mtime(&full, now),
                 Some(_) => Ok(()),
                 None => write_atomic(&full, b"", Some(now)),
             }
         }
+        _ => Err(Error::invalid(
+            "journal",
+            format!(
+                "the journal in `{}` does not match this plan's step",
+                b.dir.display()
+            ),
+        )),
     }
 }

@@ -9,7 +9,10 @@
 //! - every step carries a precondition captured at plan time and re-checked just before it runs.
 
 mod apply;
+mod home;
 mod journal;
+mod latest_json;
+mod log_xml;
 mod plan;
 mod undo;
 
@@ -26,11 +29,15 @@ pub use apply::apply_crashing_after;
 pub use apply::{
     ApplyOptions, ApplyReport, StepOutcome, StepReport, apply, apply_with_progress, state_dir,
 };
+pub use home::HomeIdentity;
 pub use plan::{PlanOptions, plan};
 pub use undo::{UndoReport, undo};
 
-/// Version of the plan and journal JSON.
-pub const PLAN_SCHEMA: u32 = 1;
+/// Version of the plan and journal JSON. 2: preconditions carry a documented folder digest
+/// ([`Precondition::digest`]), a plan names its home by canonical path and [`HomeIdentity`], the journal
+/// is append-only (`journal.jsonl`), `create` ops, and `remove-orphaned-temp` is gone (temp records are
+/// healed in place). A schema-1 plan is refused: plan again.
+pub const PLAN_SCHEMA: u32 = 2;
 
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,7 +45,9 @@ pub const PLAN_SCHEMA: u32 = 1;
 pub enum Action {
     /// Touch nothing; wait (until a time, when one is known).
     Wait,
-    /// Do to an orphaned incomplete record what Kudu's own self-heal does: log the error, mark it failed.
+    /// Do to an orphaned incomplete record (a `temp-` one too) exactly what Kudu's own self-heal does: log
+    /// the error entry, mark it failed. Never a move: a temp record's log may be the only copy of the
+    /// error that stopped the deployment.
     FailOrphanedRecord,
     /// Move away KuduLite's expired lock directory (Kudu deletes it at its next check anyway).
     RemoveExpiredLock,
@@ -46,8 +55,6 @@ pub enum Action {
     RemoveCorruptLock,
     /// Move away a *live* Linux lock whose deployment has stalled (only with `allow_live_lock`).
     RemoveStalledLock,
-    /// Move away an orphaned `temp-` record.
-    RemoveOrphanedTemp,
     /// Move away a deployment folder that has no `status.xml`.
     RemoveFolderWithoutStatus,
     /// Rewrite a `status.xml` Kudu would reject (and delete the folder for) as a complete, valid record.
@@ -74,7 +81,6 @@ impl Action {
             Action::RemoveExpiredLock => "remove-expired-lock",
             Action::RemoveCorruptLock => "remove-corrupt-lock",
             Action::RemoveStalledLock => "remove-stalled-lock",
-            Action::RemoveOrphanedTemp => "remove-orphaned-temp",
             Action::RemoveFolderWithoutStatus => "remove-folder-without-status",
             Action::RepairStatusXml => "repair-status-xml",
             Action::RepairActive => "repair-active",
@@ -97,16 +103,45 @@ pub enum Risk {
     High,
 }
 
+/// What a step's target was when the plan was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// Nothing there.
+    Absent,
+    /// A regular file.
+    File,
+    /// A folder.
+    Dir,
+    /// A link, FIFO, device or socket (never acted on).
+    Other,
+}
+
+impl TargetKind {
+    /// The kind of what `meta` describes (`None`: nothing there).
+    #[must_use]
+    pub fn of(meta: Option<&crate::store::Meta>) -> TargetKind {
+        match meta.map(|m| &m.kind) {
+            None => TargetKind::Absent,
+            Some(crate::store::EntryKind::File) => TargetKind::File,
+            Some(crate::store::EntryKind::Dir) => TargetKind::Dir,
+            Some(_) => TargetKind::Other,
+        }
+    }
+}
+
 /// The state of a step's target when the plan was made; apply refuses the step if it differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Precondition {
-    /// `file`, `dir` or `absent`.
-    pub kind: String,
+    /// What was there.
+    pub kind: TargetKind,
     /// Size in bytes (0 for folders).
     pub size: u64,
     /// Last write time, for the reader (a folder's digest covers its contents' times).
     pub mtime: Option<DateTime<Utc>>,
-    /// Content digest of a file, or of a folder's names, sizes and times.
+    /// `fnv1a64:<16 hex>`: FNV-1a (64 bit) of a file's bytes, or of a folder's entries as
+    /// `<path>\t<kind>\t<size>\t<mtime ns>\n` lines sorted by path (see the README's plan format); `None`
+    /// for anything else. Stable across versions: a stored plan is checked by the same rule.
     pub digest: Option<String>,
 }
 
@@ -126,6 +161,19 @@ pub enum Op {
         path: RelPath,
         /// Its new content.
         content: String,
+        /// The digest (as in [`Precondition::digest`]) of the content it replaces, when the step's
+        /// precondition does not cover the file (`latest.json`, a legacy `log.xml`); apply refuses the step
+        /// (`PRECONDITION_FAILED`) if the file holds anything else.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<String>,
+    },
+    /// Create a file that does not exist (a log Kudu would create with its first entry); refused if
+    /// something is there by then. Undo moves it into the backup.
+    Create {
+        /// The file.
+        path: RelPath,
+        /// Its content.
+        content: String,
     },
     /// Append this text to a file (a log line).
     Append {
@@ -137,6 +185,20 @@ pub enum Op {
     /// Set `active`'s mtime to the plan time (Kudu does this on every status write; it invalidates the
     /// `/api/deployments` cache), creating it empty if missing, as Kudu does.
     TouchActive,
+}
+
+impl Op {
+    /// The path the op changes (`None` for [`Op::TouchActive`], which always means `active`).
+    #[must_use]
+    pub fn path(&self) -> Option<&RelPath> {
+        match self {
+            Op::Move { path }
+            | Op::Write { path, .. }
+            | Op::Create { path, .. }
+            | Op::Append { path, .. } => Some(path),
+            Op::TouchActive => None,
+        }
+    }
 }
 
 /// One step of a plan.
@@ -165,8 +227,11 @@ pub struct Step {
 pub struct Plan {
     /// [`PLAN_SCHEMA`].
     pub schema: u32,
-    /// The home it was made for.
+    /// The home it was made for: its canonical absolute path, resolved once when planning.
     pub home: std::path::PathBuf,
+    /// What identifies that folder beyond its path; apply and undo refuse (`HOME_MISMATCH`) a folder at
+    /// the same path that is not it.
+    pub home_identity: HomeIdentity,
     /// The platform the home was read as.
     pub platform: Platform,
     /// When it was made (every time written by a step is this time).
@@ -221,7 +286,8 @@ impl Plan {
 /// (a plan file can be edited by hand).
 ///
 /// Allowed: moving `site/locks/deployment` and record folders other than the active one; writing
-/// `site/deployments/active` and a record's `status.xml` / `status_complete.xml`; appending to a
+/// `site/deployments/active`, a record's `status.xml` / `status_complete.xml` / legacy `log.xml`, and
+/// (Windows Kudu's self-heal rewrites it) `site/deployments/latest.json`; creating or appending to a
 /// record's `log.log`.
 ///
 /// # Errors
@@ -234,13 +300,14 @@ pub fn check_op(op: &Op, home: &std::path::Path, active: Option<&str>) -> Result
         })
     };
     let parts = |p: &RelPath| p.as_str().split('/').map(str::to_owned).collect::<Vec<_>>();
-    let record_folder = |id: &str| {
-        !matches!(
-            id,
-            "active" | "pending" | "settings.xml" | "hooks" | "latest.json" | "tools"
-        )
-    };
+    let record_folder = |id: &str| !crate::scan::ROOT_NAMES.contains(&id);
     let is_active = |id: &str| active.is_some_and(|a| a.eq_ignore_ascii_case(id));
+    let record_file = |path: &RelPath, names: &[&str]| match parts(path).as_slice() {
+        [s, d, id, f] => {
+            s == "site" && d == "deployments" && record_folder(id) && names.contains(&f.as_str())
+        }
+        _ => false,
+    };
     match op {
         Op::TouchActive => Ok(()),
         Op::Move { path } => match parts(path).as_slice() {
@@ -261,27 +328,26 @@ pub fn check_op(op: &Op, home: &std::path::Path, active: Option<&str>) -> Result
             ),
         },
         Op::Write { path, .. } => match parts(path).as_slice() {
-            [s, d, f] if s == "site" && d == "deployments" && f == "active" => Ok(()),
-            [s, d, id, f]
-                if s == "site"
-                    && d == "deployments"
-                    && record_folder(id)
-                    && (f == "status.xml" || f == "status_complete.xml") =>
+            [s, d, f]
+                if s == "site" && d == "deployments" && (f == "active" || f == "latest.json") =>
             {
                 Ok(())
             }
+            _ if record_file(path, &["status.xml", "status_complete.xml", "log.xml"]) => Ok(()),
             _ => refuse(
                 path,
-                "kudu-state only rewrites `active` and a record's status files",
+                "kudu-state only rewrites `active`, `latest.json` and a record's status files and legacy log.xml",
             ),
         },
-        Op::Append { path, .. } => match parts(path).as_slice() {
-            [s, d, id, f]
-                if s == "site" && d == "deployments" && record_folder(id) && f == "log.log" =>
-            {
+        Op::Create { path, .. } | Op::Append { path, .. } => {
+            if record_file(path, &["log.log"]) {
                 Ok(())
+            } else {
+                refuse(
+                    path,
+                    "kudu-state only creates or appends to a record's log.log",
+                )
             }
-            _ => refuse(path, "kudu-state only appends to a record's log.log"),
-        },
+        }
     }
 }

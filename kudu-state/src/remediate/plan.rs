@@ -1,27 +1,35 @@
 //! [`plan`]: from a diagnosis to an ordered list of the least disruptive steps that fix it.
+//!
+//! A step that cannot be made (a file that cannot be read to capture its precondition, a legacy log that
+//! cannot be re-saved faithfully) never sinks the plan: it is left out, with a note that says why, and
+//! the rest is planned.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Op, PLAN_SCHEMA, Plan, Precondition, Risk, Step, check_op};
+use super::home::{self, HomeIdentity};
+use super::log_xml::{self, LogXmlEntry};
+use super::{Action, Op, PLAN_SCHEMA, Plan, Precondition, Risk, Step, TargetKind, check_op};
 use crate::deployments::{ActiveValue, DeploymentsDir};
-use crate::diagnose::{Diagnosis, Finding, FindingCode, Verdict};
-use crate::dotnet_time::format_round_trip;
-use crate::error::Result;
-use crate::fs::{digest, lstat_opt, read_capped, tree_digest};
+use crate::diagnose::{Diagnosis, Finding, FindingCode, Severity, Verdict};
+use crate::dotnet_time::format_xs;
+use crate::error::{Error, Result};
+use crate::fs::{REWRITE_CAP, digest, file_digest, lstat_opt, read_capped, tree_digest};
 use crate::lock::Content;
+use crate::log_log::{LogEntryType, entry_line};
 use crate::platform::Platform;
 use crate::record::{DeploymentRecord, IdKind, NextRead};
 use crate::snapshot::Snapshot;
+use crate::status_doc::StatusDoc;
 use crate::status_xml::{self, DeployStatus, StatusXml};
-use crate::store::{EntryKind, RelPath};
+use crate::store::{EntryKind, LocalStore, RelPath, Store};
 
 /// The error entry Kudu appends when it fails an orphaned record (spec §7.2).
 pub const UNKNOWN_ERROR_MESSAGE: &str =
     "An unknown error has occurred. Check the diagnostic log for details.";
 
 /// Largest folder (in entries) a plan moves; a record folder has five files.
-const MAX_TREE: usize = 10_000;
+pub(crate) const MAX_TREE: usize = 10_000;
 
 /// What a plan may include.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -34,17 +42,25 @@ pub struct PlanOptions {
 /// Builds the plan for `diagnosis` of `snapshot`. Reads the files it will touch to capture their
 /// preconditions (and, to repair `active`, looks for a `manifest` in records the scan did not list).
 ///
+/// The plan names the home by its canonical path and identity, so that it applies to this home from any
+/// working directory, and to no other.
+///
 /// # Errors
-/// `IO_ERROR` when a target cannot be read to capture its precondition.
+/// `HOME_NOT_FOUND` or `IO_ERROR` when the home itself cannot be resolved; a step that cannot be made
+/// is left out with a note instead.
 pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) -> Result<Plan> {
+    let home = home::canonical(&snapshot.home)?;
+    let home_identity = HomeIdentity::of(&home)?;
     let mut b = Builder {
         s: snapshot,
+        store: LocalStore::new(home.clone()),
+        home,
         now: diagnosis.now,
         steps: Vec::new(),
         notes: Vec::new(),
+        planned_active: None,
     };
     let d = snapshot.deployments.as_ref();
-    let active = d.and_then(DeploymentsDir::named_active);
 
     if diagnosis.verdict == Verdict::Deploying {
         let until = diagnosis.safe_after;
@@ -66,7 +82,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             ops: Vec::new(),
         });
         b.notes.push("while a deployment runs kudu-state only waits: any repair could race Kudu's own writes".to_owned());
-        return Ok(b.finish(snapshot, diagnosis));
+        return Ok(b.finish(diagnosis, home_identity));
     }
 
     // Least disruptive first: rewrites Kudu would accept, then Kudu's own self-heal, then moves, then locks.
@@ -75,15 +91,15 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             FindingCode::ActiveMalformed
             | FindingCode::ActiveMissingTarget
             | FindingCode::ActiveEmpty
-                if f.severity > crate::diagnose::Severity::Info =>
+                if f.severity > Severity::Info =>
             {
                 if let Some(d) = d {
-                    b.repair_active(d, f)?;
+                    b.attempt(Action::RepairActive, &d.path, |b| b.repair_active(d, f));
                 }
             }
             FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable => {
                 if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                    b.repair_status(r, f, active)?;
+                    b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
                 }
             }
             _ => {}
@@ -91,34 +107,40 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
     }
     let stalled_lock = options.allow_live_lock && lock_is_stalled(diagnosis);
     for f in &diagnosis.findings {
+        if matches!(
+            f.code,
+            FindingCode::DeploymentOrphaned | FindingCode::TempDeploymentOrphaned
+        ) && let Some(r) = d.and_then(|d| record_for(d, &f.path))
+        {
+            b.attempt(Action::FailOrphanedRecord, &r.path, |b| {
+                b.fail_orphaned(r, f)
+            });
+        }
+    }
+    for f in &diagnosis.findings {
         match f.code {
-            FindingCode::DeploymentOrphaned => {
-                if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                    b.fail_orphaned(r, f)?;
-                }
-            }
-            FindingCode::TempDeploymentOrphaned => {
-                if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                    b.move_step(Action::RemoveOrphanedTemp, &r.path, f, Risk::Low,
-                        "an orphaned temporary record: Kudu fails and later purges it itself; moving it into the backup settles trackers now")?;
-                }
-            }
             FindingCode::FolderWithoutStatus => {
                 if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                    b.move_step(Action::RemoveFolderWithoutStatus, &r.path, f, Risk::Low,
-                        "a folder without status.xml is invisible to Kudu and never purged; moved into the backup")?;
+                    b.attempt(Action::RemoveFolderWithoutStatus, &r.path, |b| {
+                        b.move_step(Action::RemoveFolderWithoutStatus, &r.path, f, Risk::Low,
+                            "a folder without status.xml is invisible to Kudu and never purged; moved into the backup")
+                    });
                 }
             }
             FindingCode::LinuxLockExpired => {
                 if let Some(dir) = &snapshot.locks.linux_deployment {
-                    b.move_step(Action::RemoveExpiredLock, &dir.path, f, Risk::Low,
-                        "the lock expired; Kudu deletes the whole lock folder at its next check, this does the same now")?;
+                    b.attempt(Action::RemoveExpiredLock, &dir.path, |b| {
+                        b.move_step(Action::RemoveExpiredLock, &dir.path, f, Risk::Low,
+                            "the lock expired; Kudu deletes the whole lock folder at its next check, this does the same now")
+                    });
                 }
             }
             FindingCode::LinuxLockCorrupt => {
                 if let Some(dir) = &snapshot.locks.linux_deployment {
-                    b.move_step(Action::RemoveCorruptLock, &dir.path, f, Risk::Medium,
-                        "Kudu cannot parse info.lock and fails every deployment; nothing is deploying, so the lock folder is moved away, as a Kudu restart would delete it")?;
+                    b.attempt(Action::RemoveCorruptLock, &dir.path, |b| {
+                        b.move_step(Action::RemoveCorruptLock, &dir.path, f, Risk::Medium,
+                            "Kudu cannot parse info.lock: async deployments get 409 'There is a deployment currently in progress' and its API answers 500. Nothing can hold a lock Kudu cannot read, so the lock folder is moved away, as a Kudu restart would delete it")
+                    });
                 }
             }
             _ => {}
@@ -131,8 +153,10 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             .iter()
             .find(|f| f.code == FindingCode::LinuxLockLive)
     {
-        b.move_step(Action::RemoveStalledLock, &dir.path, f, Risk::High,
-            "the live lock's deployment has stalled (no activity past the stall window). Moving the lock lets a new deployment start; if the stalled one is in fact still running, the two run at once into the same wwwroot")?;
+        b.attempt(Action::RemoveStalledLock, &dir.path, |b| {
+            b.move_step(Action::RemoveStalledLock, &dir.path, f, Risk::High,
+                "the live lock's deployment has stalled (no activity past the stall window). Moving the lock lets a new deployment start; if the stalled one is in fact still running, the two run at once into the same wwwroot")
+        });
         // With the lock gone, the stalled records are orphans: fail them as Kudu would.
         for f in diagnosis
             .findings
@@ -140,7 +164,9 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             .filter(|f| f.code == FindingCode::DeploymentStalled)
         {
             if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
-                b.fail_orphaned(r, f)?;
+                b.attempt(Action::FailOrphanedRecord, &r.path, |b| {
+                    b.fail_orphaned(r, f)
+                });
             }
         }
     }
@@ -175,7 +201,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
     if diagnosis.has(FindingCode::SettingsXmlCorrupt) {
         b.notes.push("settings.xml is corrupt and Kudu deletes it at start-up; kudu-state cannot know the settings it held — copy it away and re-apply them through /api/settings".to_owned());
     }
-    Ok(b.finish(snapshot, diagnosis))
+    Ok(b.finish(diagnosis, home_identity))
 }
 
 /// A live Linux lock counts as stalled when the diagnosis says the lock's deployment is stuck.
@@ -198,19 +224,62 @@ fn record_for<'a>(d: &'a DeploymentsDir, finding_path: &str) -> Option<&'a Deplo
     })
 }
 
+/// The record exactly as Kudu's `VerifyDeployment` saves it after marking it failed (spec §7.2, checked
+/// against `DeploymentStatusFile.Save` and `MarkFailed`): a text element Kudu read is written back as
+/// `<x>text</x>` (so a `<deployer />` it read as "" becomes `<deployer></deployer>`) and an absent one
+/// as `<x />`; `status` Failed, `complete` True, `statusText` and `progress` emptied, `endTime` now; on
+/// Windows `project_type` and `vsproject_id` come from a null analytics object and are written empty.
+///
+/// One deliberate difference: Kudu cannot save a record without `<author>` or `<message>` (its sanitiser
+/// throws on null, so its own self-heal fails on every listing and the record stays incomplete forever).
+/// kudu-state writes the missing element empty, `<author></author>`, which is what Kudu writes for an
+/// empty value; the step's reason says so.
+pub(crate) fn failed_as_kudu_saves(
+    doc: &StatusDoc,
+    platform: Platform,
+    now: DateTime<Utc>,
+) -> StatusXml {
+    let mut x = doc.to_status_xml();
+    let absent = |name: &str| x.missing.iter().any(|m| m == name);
+    let as_read =
+        |value: Option<String>, absent: bool| (!absent).then(|| value.unwrap_or_default());
+    x.deployer = as_read(x.deployer.take(), absent("deployer"));
+    x.author_email = as_read(x.author_email.take(), absent("authorEmail"));
+    x.author = Some(x.author.take().unwrap_or_default());
+    x.message = Some(x.message.take().unwrap_or_default());
+    x.status = DeployStatus::Failed;
+    x.complete = true;
+    x.status_text = Some(String::new());
+    x.progress = Some(String::new());
+    x.end_time = Some(now);
+    if platform == Platform::Windows {
+        x.project_type = Some(String::new());
+        x.vsproject_id = Some(String::new());
+    }
+    x.missing.clear();
+    x.status_unrecognised = None;
+    x
+}
+
 struct Builder<'a> {
     s: &'a Snapshot,
+    /// The canonical home, where every precondition is read.
+    home: std::path::PathBuf,
+    store: LocalStore,
     now: DateTime<Utc>,
     steps: Vec<Step>,
     notes: Vec<String>,
+    /// What `active` will name once the steps so far have run, when one of them rewrites it.
+    planned_active: Option<Option<String>>,
 }
 
 impl Builder<'_> {
-    fn finish(self, s: &Snapshot, d: &Diagnosis) -> Plan {
+    fn finish(self, d: &Diagnosis, home_identity: HomeIdentity) -> Plan {
         Plan {
             schema: PLAN_SCHEMA,
-            home: s.home.clone(),
-            platform: s.platform(),
+            home: self.home,
+            home_identity,
+            platform: self.s.platform(),
             created: self.now,
             verdict: d.verdict,
             steps: self.steps,
@@ -218,50 +287,73 @@ impl Builder<'_> {
         }
     }
 
+    /// Runs one step's builder; a step that cannot be made is left out with a note saying why.
+    fn attempt(
+        &mut self,
+        action: Action,
+        target: &RelPath,
+        build: impl FnOnce(&mut Self) -> Result<()>,
+    ) {
+        if let Err(e) = build(self) {
+            self.notes.push(format!(
+                "left out: {} of `{target}`: {} ({}); the rest of the plan does not depend on it",
+                action.as_str(),
+                crate::scan::error_chain(&e),
+                e.code()
+            ));
+        }
+    }
+
+    /// The `active` id the next step will see: after an earlier step's rewrite, the new one.
     fn active_id(&self) -> Option<&str> {
-        self.s
-            .deployments
-            .as_ref()
-            .and_then(DeploymentsDir::named_active)
+        match &self.planned_active {
+            Some(planned) => planned.as_deref(),
+            None => self
+                .s
+                .deployments
+                .as_ref()
+                .and_then(DeploymentsDir::named_active),
+        }
+    }
+
+    fn is_active(&self, id: &str) -> bool {
+        self.active_id().is_some_and(|a| a.eq_ignore_ascii_case(id))
+    }
+
+    fn has_step_for(&self, path: &RelPath) -> bool {
+        self.steps.iter().any(|s| s.target.as_ref() == Some(path))
     }
 
     fn precondition(&self, path: &RelPath) -> Result<Precondition> {
-        let full = path.under(&self.s.home);
-        Ok(match lstat_opt(&full)? {
-            None => Precondition {
-                kind: "absent".to_owned(),
-                size: 0,
-                mtime: None,
-                digest: None,
-            },
-            Some(m) if m.kind == EntryKind::Dir => Precondition {
-                kind: "dir".to_owned(),
-                size: 0,
-                mtime: m.modified,
-                digest: Some(tree_digest(&full, MAX_TREE)?),
-            },
-            Some(m) => Precondition {
-                kind: if m.kind == EntryKind::File {
-                    "file"
-                } else {
-                    "other"
-                }
-                .to_owned(),
-                size: m.size,
-                mtime: m.modified,
-                digest: if m.kind == EntryKind::File {
-                    Some(digest(&read_capped(&full, crate::scan::STATUS_XML_CAP)?))
-                } else {
-                    None
-                },
+        let full = path.under(&self.home);
+        let meta = lstat_opt(&full)?;
+        let kind = TargetKind::of(meta.as_ref());
+        Ok(Precondition {
+            kind,
+            size: meta.as_ref().map_or(0, |m| m.size),
+            mtime: meta.and_then(|m| m.modified),
+            digest: match kind {
+                TargetKind::Dir => Some(tree_digest(&full, MAX_TREE)?),
+                TargetKind::File => Some(digest(&read_capped(&full, REWRITE_CAP)?)),
+                TargetKind::Absent | TargetKind::Other => None,
             },
         })
     }
 
     fn push(&mut self, step: Step) -> Result<()> {
-        let active = self.active_id().map(str::to_owned);
         for op in &step.ops {
-            check_op(op, &self.s.home, active.as_deref())?;
+            check_op(op, &self.home, self.active_id())?;
+        }
+        for op in &step.ops {
+            if let Op::Write { path, content, .. } = op
+                && path.as_str() == "site/deployments/active"
+            {
+                self.planned_active = Some(
+                    ActiveValue::parse(content.as_bytes())
+                        .named_id()
+                        .map(str::to_owned),
+                );
+            }
         }
         self.steps.push(step);
         Ok(())
@@ -275,11 +367,11 @@ impl Builder<'_> {
         risk: Risk,
         reason: &str,
     ) -> Result<()> {
-        if self.steps.iter().any(|s| s.target.as_ref() == Some(path)) {
+        if self.has_step_for(path) {
             return Ok(());
         }
         if let Some(id) = path.as_str().strip_prefix("site/deployments/")
-            && self.active_id().is_some_and(|a| a.eq_ignore_ascii_case(id))
+            && self.is_active(id)
         {
             self.notes.push(format!(
                 "`{path}` is the active deployment's folder and is never moved"
@@ -299,91 +391,163 @@ impl Builder<'_> {
         self.push(step)
     }
 
+    /// Writes of `status.xml` (and, on Windows, the `status_complete.xml` copy Kudu's save makes of a
+    /// complete record) with `doc` in Kudu's bytes.
     fn status_ops(&self, r: &DeploymentRecord, doc: &StatusXml) -> Vec<Op> {
         let bytes = status_xml::write(doc, self.s.platform());
         let content = String::from_utf8_lossy(&bytes).into_owned();
-        let mut ops = Vec::new();
-        let file = |name: &str| r.path.join(name).ok();
-        if let Some(p) = file("status.xml") {
+        let mut ops = vec![Op::Write {
+            path: r.status_path(crate::record::StatusName::Status),
+            content: content.clone(),
+            expect: None,
+        }];
+        if self.s.platform() == Platform::Windows && doc.complete {
             ops.push(Op::Write {
-                path: p,
-                content: content.clone(),
+                path: r.status_path(crate::record::StatusName::StatusComplete),
+                content,
+                expect: None,
             });
-        }
-        // Windows Kudu copies a complete record to status_complete.xml and reads that copy first.
-        if self.s.platform() == Platform::Windows
-            && let Some(p) = file("status_complete.xml")
-        {
-            ops.push(Op::Write { path: p, content });
         }
         ops
     }
 
+    /// Kudu's self-heal of an incomplete record nothing runs: its error entry in the record's log, the
+    /// record saved Failed, `active` touched, and on Windows `latest.json` rewritten. A temp record is
+    /// healed the same way, in place: after a failed fetch or unzip its log is the only copy of the error.
     fn fail_orphaned(&mut self, r: &DeploymentRecord, f: &Finding) -> Result<()> {
-        let Some(doc) = r.effective(self.s.platform()) else {
+        let platform = self.s.platform();
+        let Some(doc) = r.effective(platform) else {
             return Ok(());
         };
-        if self
-            .steps
-            .iter()
-            .any(|s| s.target.as_ref() == Some(&r.path))
-        {
+        if self.has_step_for(&r.path) {
             return Ok(());
         }
-        let mut failed = doc.to_status_xml();
-        failed.status = DeployStatus::Failed;
-        failed.complete = true;
-        failed.end_time = Some(self.now);
-        failed.status_text = Some(String::new());
-        failed.progress = Some(String::new());
-        for (name, field) in [
-            ("author", &mut failed.author),
-            ("message", &mut failed.message),
-        ] {
-            if field.is_none() || failed.missing.iter().any(|m| m == name) {
-                field.get_or_insert_with(String::new);
-            }
-        }
-        failed.missing.clear();
-        let mut ops = Vec::new();
-        if let Ok(log) = r.path.join("log.log") {
-            let nl = self.s.platform().newline();
-            let needs_nl = r.log().is_some() && self.lacks_final_newline(&log);
-            let line = format!(
-                "{}{},{},{},2{nl}",
-                if needs_nl { nl } else { "" },
-                format_round_trip(self.now),
-                UNKNOWN_ERROR_MESSAGE.replace(',', "&comma;"),
-                entry_guid(r.id(), self.now),
-            );
-            ops.push(if r.log().is_some() {
-                Op::Append {
-                    path: log,
-                    text: line,
-                }
-            } else {
-                Op::Write {
-                    path: log,
-                    content: line,
-                }
-            });
-        }
+        let failed = failed_as_kudu_saves(doc, platform, self.now);
+        let mut ops = vec![self.log_entry_op(r)?];
         ops.extend(self.status_ops(r, &failed));
         ops.push(Op::TouchActive);
+        if platform == Platform::Windows {
+            ops.push(self.latest_json_op(&failed)?);
+        }
+        let unsavable: Vec<&str> = ["author", "message"]
+            .into_iter()
+            .filter(|m| doc.missing().iter().any(|x| x == m))
+            .collect();
+        let mut reason = format!(
+            "nothing is running '{}'; mark it Failed with the error entry Kudu itself writes, in place, so trackers polling /api/deployments/latest stop waiting",
+            r.id()
+        );
+        if !unsavable.is_empty() {
+            reason.push_str(&format!(
+                ". Kudu's own self-heal throws on this record (no <{}>); kudu-state writes the element empty, as Kudu writes an empty value",
+                unsavable.join("> or <")
+            ));
+        }
         let step = Step {
             action: Action::FailOrphanedRecord,
             target: Some(r.path.clone()),
             finding: f.code,
             risk: Risk::Low,
-            reason: format!(
-                "nothing is running '{}'; mark it Failed with the error entry Kudu itself writes, so trackers polling /api/deployments/latest stop waiting",
-                r.id()
-            ),
+            reason,
             precondition: Some(self.precondition(&r.path)?),
             until: None,
             ops,
         };
         self.push(step)
+    }
+
+    /// The error entry, where Kudu's `GetLogger` puts it: a legacy `log.xml` when the record has one,
+    /// else `log.log` (created when missing, as Kudu's logger creates it with its first entry).
+    fn log_entry_op(&self, r: &DeploymentRecord) -> Result<Op> {
+        let platform = self.s.platform();
+        let guid = entry_guid(r.id(), self.now);
+        if r.folder.as_ref().is_some_and(|f| f.log_xml) {
+            let path = r.path.child("log.xml");
+            let bytes = self.store.read_head(&path, REWRITE_CAP)?;
+            if bytes.is_partial() {
+                return Err(Error::invalid(
+                    "argument",
+                    format!("`{path}` is larger than {REWRITE_CAP} bytes; not rewritten"),
+                ));
+            }
+            let entry = LogXmlEntry {
+                time: format_xs(self.now),
+                id: guid,
+                kind: 2,
+                message: UNKNOWN_ERROR_MESSAGE.to_owned(),
+            };
+            let content = log_xml::append_entry(&bytes.data, &entry, platform).map_err(|why| {
+                Error::invalid(
+                    "argument",
+                    format!("`{path}` cannot be re-saved as Kudu would: {why}"),
+                )
+            })?;
+            return Ok(Op::Write {
+                path,
+                content: String::from_utf8_lossy(&content).into_owned(),
+                expect: Some(digest(&bytes.data)),
+            });
+        }
+        let path = r.path.child("log.log");
+        let nl = platform.newline();
+        let line = entry_line(
+            0,
+            self.now,
+            UNKNOWN_ERROR_MESSAGE,
+            &guid,
+            LogEntryType::Error,
+            nl,
+        );
+        Ok(match r.log() {
+            Some(_) => {
+                let needs_nl = self
+                    .store
+                    .read_tail(&path, 1)
+                    .is_ok_and(|b| b.meta.size > 0 && b.data.last() != Some(&b'\n'));
+                Op::Append {
+                    path,
+                    text: if needs_nl {
+                        format!("{nl}{line}")
+                    } else {
+                        line
+                    },
+                }
+            }
+            None => Op::Create {
+                path,
+                content: line,
+            },
+        })
+    }
+
+    /// Windows Kudu's `latest.json` after the save, guarded by the digest of the one it replaces (an
+    /// earlier step of this plan may have rewritten it already).
+    fn latest_json_op(&self, failed: &StatusXml) -> Result<Op> {
+        let path = RelPath::new("site/deployments/latest.json")?;
+        let planned = self
+            .steps
+            .iter()
+            .rev()
+            .flat_map(|s| s.ops.iter().rev())
+            .find_map(|op| match op {
+                Op::Write {
+                    path: p, content, ..
+                } if *p == path => Some(content.clone()),
+                _ => None,
+            });
+        let current = match planned {
+            Some(c) => Some(c.into_bytes()),
+            None => match file_digest(&path.under(&self.home))? {
+                Some(_) => Some(read_capped(&path.under(&self.home), REWRITE_CAP)?),
+                None => None,
+            },
+        };
+        let site = current.as_deref().and_then(super::latest_json::site_name);
+        Ok(Op::Write {
+            content: super::latest_json::render(failed, site.as_deref(), self.now),
+            expect: current.as_deref().map(digest),
+            path,
+        })
     }
 
     /// True when the record has a `manifest` (a settled record's folder is not listed by the scan, so
@@ -392,25 +556,12 @@ impl Builder<'_> {
         if let Some(folder) = &r.folder {
             return folder.manifest;
         }
-        let manifest = r.path.child("manifest").under(&self.s.home);
+        let manifest = r.path.child("manifest").under(&self.home);
         lstat_opt(&manifest).is_ok_and(|m| m.is_some_and(|m| m.kind == EntryKind::File))
     }
 
-    /// True when the log has bytes and does not end with a line break (an entry appended to it must
-    /// start on a new line).
-    fn lacks_final_newline(&self, log: &RelPath) -> bool {
-        let store = crate::store::LocalStore::new(self.s.home.clone());
-        crate::store::Store::read_tail(&store, log, 1)
-            .is_ok_and(|b| b.meta.size > 0 && b.data.last() != Some(&b'\n'))
-    }
-
-    fn repair_status(
-        &mut self,
-        r: &DeploymentRecord,
-        f: &Finding,
-        active: Option<&str>,
-    ) -> Result<()> {
-        let is_active = active.is_some_and(|a| a.eq_ignore_ascii_case(r.id()));
+    fn repair_status(&mut self, r: &DeploymentRecord, f: &Finding) -> Result<()> {
+        let is_active = self.is_active(r.id());
         let doc = match (&r.next_read, r.status.as_ref().map(|s| &s.content)) {
             (NextRead::KeepUnsavable { .. }, Some(Content::Parsed { value })) => {
                 let mut d = value.to_status_xml();
@@ -530,6 +681,12 @@ impl Builder<'_> {
             self.notes.push("active is not fixed: no successful record with a manifest exists to point it at; the next successful deployment rewrites it".to_owned());
             return Ok(());
         };
+        // The folder `active` names now, when it has no status.xml: once `active` points elsewhere it is
+        // an invisible folder like any other (spec S11, S12), moved in the same plan.
+        let left_behind = d
+            .named_active()
+            .and_then(|id| d.records.iter().find(|r| r.id() == id))
+            .filter(|r| r.next_read == NextRead::Invisible && r.id() != target.id());
         let path = d.path.join("active")?;
         let step = Step {
             action: Action::RepairActive,
@@ -545,15 +702,23 @@ impl Builder<'_> {
             ops: vec![Op::Write {
                 path,
                 content: target.id().to_owned(),
+                expect: None,
             }],
         };
-        self.push(step)
+        self.push(step)?;
+        if let Some(r) = left_behind {
+            self.attempt(Action::RemoveFolderWithoutStatus, &r.path, |b| {
+                b.move_step(Action::RemoveFolderWithoutStatus, &r.path, f, Risk::Low,
+                    "the folder active named has no status.xml; with active repaired it is invisible to Kudu and never purged; moved into the backup")
+            });
+        }
+        Ok(())
     }
 }
 
 /// A dashed GUID for a log entry, derived from the record and the time so the plan is reproducible.
 fn entry_guid(id: &str, now: DateTime<Utc>) -> String {
-    let h = digest(format!("{id}|{}", format_round_trip(now)).as_bytes());
+    let h = digest(format!("{id}|{}", crate::dotnet_time::format_round_trip(now)).as_bytes());
     let hex: String = h
         .trim_start_matches("fnv1a64:")
         .chars()

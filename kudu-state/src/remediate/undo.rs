@@ -4,18 +4,19 @@
 //! person wrote it since), undo refuses with `UNDO_CONFLICT` and restores nothing, so no newer data is
 //! overwritten. Changes an interrupted apply never made are recognised and skipped.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::apply::state_dir;
+use super::apply::lock_home;
+use super::home;
 use super::journal::{Backup, Done, JournalState};
 use crate::error::{Error, Result};
 use crate::fs::{
-    HomeLock, digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, truncate,
-    write_atomic,
+    digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, truncate, write_atomic,
 };
-use crate::store::EntryKind;
+use crate::store::{EntryKind, RelPath};
 
 /// The result of [`undo`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,34 +34,33 @@ enum Fix {
     Restore,
 }
 
-/// Reverses the apply recorded in `backup_dir`.
+/// Reverses the apply recorded in `backup_dir`, in the home the journal names (wherever it is run from).
 ///
 /// # Errors
-/// `UNDO_CONFLICT` when a file changed since apply (nothing is restored then), `INVALID_INPUT` for a folder
-/// without a readable journal, `APPLY_LOCKED`, `IO_ERROR`.
+/// `UNDO_CONFLICT` when a file changed since apply (nothing is restored then), `HOME_NOT_FOUND` /
+/// `HOME_MISMATCH` when the home the apply changed is not at its path any more (nothing is created then),
+/// `INVALID_INPUT` for a folder without a readable journal, `APPLY_LOCKED`, `IO_ERROR`.
 pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
     let mut b = Backup::open(backup_dir, None)?;
-    let home = b.journal.home.clone();
-    let _lock = HomeLock::acquire(&state_dir(&home).join("apply.lock"))?;
+    let home = b.home.clone();
+    home::verify(&home, &b.home_identity)?;
+    let _lock = lock_home(&home)?;
     let mut report = UndoReport {
         backup: backup_dir.to_path_buf(),
         restored: Vec::new(),
         already_undone: false,
     };
-    if b.journal.state == JournalState::Undone {
+    if b.state == JournalState::Undone {
         report.already_undone = true;
         return Ok(report);
     }
-    let changes: Vec<Done> = b
-        .journal
-        .steps
-        .iter()
-        .rev()
-        .flat_map(|s| s.done.iter().rev().cloned())
-        .collect();
+    let changes = b.changes_newest_first();
+    // A file several steps rewrote (`latest.json`) is checked against what undoing the newer rewrites
+    // will have put back, not against the disk: the digest each path will have by then.
+    let mut after_newer: HashMap<RelPath, Option<String>> = HashMap::new();
     let mut fixes = Vec::new();
     for d in &changes {
-        fixes.push(check(&home, &b, d)?);
+        fixes.push(check(&home, &b, d, &mut after_newer)?);
     }
     for (d, fix) in changes.iter().zip(fixes) {
         if let Fix::Restore = fix {
@@ -68,8 +68,7 @@ pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
             report.restored.push(d.path().to_string());
         }
     }
-    b.journal.state = JournalState::Undone;
-    b.save()?;
+    b.finish_undo()?;
     Ok(report)
 }
 
@@ -80,7 +79,12 @@ fn conflict(path: PathBuf, reason: &str) -> Error {
     }
 }
 
-fn check(home: &Path, b: &Backup, d: &Done) -> Result<Fix> {
+fn check(
+    home: &Path,
+    b: &Backup,
+    d: &Done,
+    after_newer: &mut HashMap<RelPath, Option<String>>,
+) -> Result<Fix> {
     match d {
         Done::Moved { from, to } => {
             let here = lstat_opt(&from.under(home))?.is_some();
@@ -102,21 +106,29 @@ fn check(home: &Path, b: &Backup, d: &Done) -> Result<Fix> {
             ..
         } => {
             let full = path.under(home);
-            let now = file_digest(&full)?;
-            if now.as_deref() == Some(after_digest.as_str()) {
-                return Ok(Fix::Restore);
-            }
+            let now = match after_newer.get(path) {
+                Some(d) => d.clone(),
+                None => file_digest(&full)?,
+            };
             let before = match original {
-                Some(rel) => Some(digest(&read_capped(
-                    &b.full(rel),
-                    crate::scan::STATUS_XML_CAP,
-                )?)),
+                Some(rel) => Some(digest(&read_capped(&b.full(rel), crate::fs::REWRITE_CAP)?)),
                 None => None,
             };
-            if now == before {
+            after_newer.insert(path.clone(), before.clone());
+            if now.as_deref() == Some(after_digest.as_str()) {
+                Ok(Fix::Restore)
+            } else if now == before {
                 Ok(Fix::Skip)
             } else {
                 Err(conflict(full, "it changed since apply rewrote it"))
+            }
+        }
+        Done::Created { path, digest: made } => {
+            let full = path.under(home);
+            match file_digest(&full)? {
+                None => Ok(Fix::Skip),
+                Some(d) if d == *made => Ok(Fix::Restore),
+                Some(_) => Err(conflict(full, "it changed since apply created it")),
             }
         }
         Done::Appended {
@@ -155,12 +167,16 @@ fn restore(home: &Path, b: &Backup, d: &Done) -> Result<()> {
             let full = path.under(home);
             match original {
                 Some(rel) => {
-                    let bytes = read_capped(&b.full(rel), crate::scan::STATUS_XML_CAP)?;
+                    let bytes = read_capped(&b.full(rel), crate::fs::REWRITE_CAP)?;
                     write_atomic(&full, &bytes, *original_mtime)
                 }
                 // It did not exist before: move it aside rather than delete it.
                 None => move_to(&full, &b.full(&format!("undone/{path}"))),
             }
+        }
+        // It did not exist before: move it aside rather than delete it.
+        Done::Created { path, .. } => {
+            move_to(&path.under(home), &b.full(&format!("undone/{path}")))
         }
         Done::Appended {
             path,

@@ -1,6 +1,7 @@
 //! The core crate's integration tests: real homes on disk, built in Kudu's exact bytes.
 
 mod edge;
+mod heal;
 mod props;
 mod remediation;
 mod scenarios;

@@ -41,6 +41,16 @@ enum Piece {
     LinkOut {
         n: u8,
     },
+    /// An incomplete record whose folder has only `status.xml` (no log).
+    RecordWithoutLog {
+        n: u8,
+        temp: bool,
+        hours_ago: u8,
+    },
+    /// A temp record Kudu already marked Failed (its own failure record).
+    FailedTemp {
+        n: u8,
+    },
 }
 
 fn piece() -> impl Strategy<Value = Piece> {
@@ -61,6 +71,12 @@ fn piece() -> impl Strategy<Value = Piece> {
         (0u8..8, any::<bool>()).prop_map(|(n, newline)| Piece::Active { n, newline }),
         (0u16..400).prop_map(|seconds_ago| Piece::Autoswap { seconds_ago }),
         (0u8..3).prop_map(|n| Piece::LinkOut { n }),
+        (0u8..6, any::<bool>(), 0u8..72).prop_map(|(n, temp, hours_ago)| Piece::RecordWithoutLog {
+            n,
+            temp,
+            hours_ago
+        }),
+        (0u8..6).prop_map(|n| Piece::FailedTemp { n }),
     ]
 }
 
@@ -146,6 +162,30 @@ fn build(platform: Platform, pieces: &[Piece], outside: &std::path::Path) -> Hom
                 )
                 .expect("mtime");
             }
+            Piece::RecordWithoutLog { n, temp, hours_ago } => {
+                let (rid, stage) = if temp {
+                    (format!("temp-{:08x}", n), Stage::Receiving)
+                } else {
+                    (id(n), Stage::Building)
+                };
+                let at = t0() - TimeDelta::hours(i64::from(hours_ago));
+                let rel = format!("site/deployments/{rid}/status.xml");
+                h.file(
+                    &rel,
+                    kudu_state::status_xml::write(&status_doc(&rid, stage, at), platform),
+                )
+                .expect("status");
+                h.mtime(&rel, at).expect("mtime");
+            }
+            Piece::FailedTemp { n } => {
+                let mut doc = status_doc(
+                    &format!("temp-{:08x}", n + 100),
+                    Stage::Failed,
+                    t0() - TimeDelta::hours(5),
+                );
+                doc.is_temp = true;
+                h.record(&doc, false).expect("failed temp");
+            }
             Piece::LinkOut { n } => {
                 let target = outside.join(format!("out{n}"));
                 let _ = std::fs::create_dir_all(&target);
@@ -164,6 +204,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// No plan ever contains a protected path; apply then undo is the identity; apply is idempotent;
+    /// a plan is a fixed point (planning again after apply, at the same time, finds nothing left to change);
     /// nothing outside the home is read or changed.
     #[test]
     fn remediation_is_safe_on_random_homes(
@@ -193,9 +234,13 @@ proptest! {
         for step in &plan.steps {
             for op in &step.ops {
                 prop_assert!(check_op(op, h.path(), active).is_ok(), "{op:?}");
-                let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active" };
-                for protected in ["site/deployments/pending", "site/deployments/settings.xml", "site/deployments/hooks", "site/deployments/tools", "site/deployments/latest.json", "site/wwwroot", "site/repository", "site/locks/status.lock", "site/locks/hooks.lock", "site/locks/sshkey.lock"] {
+                let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Create { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active" };
+                for protected in ["site/deployments/pending", "site/deployments/settings.xml", "site/deployments/hooks", "site/deployments/tools", "site/wwwroot", "site/repository", "site/locks/status.lock", "site/locks/hooks.lock", "site/locks/sshkey.lock"] {
                     prop_assert!(!path.starts_with(protected), "{path}");
+                }
+                // Windows Kudu's self-heal rewrites latest.json; nothing else ever touches it.
+                if path == "site/deployments/latest.json" {
+                    prop_assert!(platform == Platform::Windows && matches!(op, Op::Write { .. }), "{op:?}");
                 }
                 if let (Op::Move { path }, Some(a)) = (op, active) {
                     let active_folder = format!("site/deployments/{a}");
@@ -208,6 +253,10 @@ proptest! {
         }
         let report = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply");
         let applied = capture(h.path());
+        let (s2, d2) = diagnose_at(h.path(), now);
+        let replan = kudu_state::plan(&s2, &d2, PlanOptions { allow_live_lock }).expect("plan again");
+        let changes: Vec<_> = replan.steps.iter().filter(|s| !s.action.is_advisory()).collect();
+        prop_assert!(changes.is_empty(), "not a fixed point: {changes:#?}\nfirst plan: {plan:#?}");
         let again = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply again");
         prop_assert!(again.backup.is_none());
         assert_same_tree(&applied, &capture(h.path()));

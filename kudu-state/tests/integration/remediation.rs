@@ -2,7 +2,7 @@
 
 use chrono::TimeDelta;
 use kudu_state::fixture::{Stage, status_doc};
-use kudu_state::remediate::Op;
+use kudu_state::remediate::{HomeIdentity, Op};
 use kudu_state::store::RelPath;
 use kudu_state::{ApplyOptions, PlanOptions, Platform, Verdict};
 
@@ -138,13 +138,17 @@ fn clone_home(h: &kudu_state::fixture::HomeBuilder) -> kudu_state::fixture::Home
         .status()
         .expect("cp");
     assert!(status.success());
-    // The journal names the original home; point it at the copy.
+    // The journal names the original home and its identity; point it at the copy.
+    let identity =
+        serde_json::to_value(HomeIdentity::of(copy.path()).expect("identity")).expect("json");
     for e in std::fs::read_dir(copy.full("data/kudu-state/backups")).expect("backups") {
-        let j = e.expect("entry").path().join("journal.json");
+        let j = e.expect("entry").path().join("journal.jsonl");
         let text = std::fs::read_to_string(&j).expect("journal");
-        let from = serde_json::to_string(&h.path()).expect("json");
-        let to = serde_json::to_string(&copy.path()).expect("json");
-        std::fs::write(&j, text.replace(&from, &to)).expect("write");
+        let (first, rest) = text.split_once('\n').expect("begin line");
+        let mut begin: serde_json::Value = serde_json::from_str(first).expect("begin");
+        begin["home"] = serde_json::json!(copy.path());
+        begin["home_identity"] = identity.clone();
+        std::fs::write(&j, format!("{begin}\n{rest}")).expect("write");
     }
     copy
 }
@@ -152,6 +156,7 @@ fn clone_home(h: &kudu_state::fixture::HomeBuilder) -> kudu_state::fixture::Home
 fn rebase(plan: &kudu_state::Plan, home: &std::path::Path) -> kudu_state::Plan {
     let mut p = plan.clone();
     p.home = home.to_path_buf();
+    p.home_identity = HomeIdentity::of(home).expect("identity");
     p
 }
 
@@ -211,6 +216,7 @@ fn a_hand_edited_plan_cannot_touch_protected_paths() {
     plan.steps[0].ops = vec![Op::Write {
         path: RelPath::new("site/wwwroot/index.html").expect("p"),
         content: String::new(),
+        expect: None,
     }];
     assert_eq!(
         kudu_state::apply(&plan, &ApplyOptions::default())

@@ -333,8 +333,9 @@ fn s7_orphaned_temp() {
         assert!(!r.is_complete(p));
         assert_verdict(&d, Verdict::Stuck);
         assert!(d.safe_to_deploy && d.has(C::TempDeploymentOrphaned));
-        let after = fix_and_undo(h.path(), t0(), &[Action::RemoveOrphanedTemp]);
+        let after = fix_and_undo(h.path(), t0(), &[Action::FailOrphanedRecord]);
         assert_verdict(&after, Verdict::Idle);
+        assert!(after.has(C::TempDeploymentFailed), "{:#?}", after.findings);
     }
 }
 
