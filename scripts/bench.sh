@@ -5,6 +5,7 @@
 #   BENCH_100K=1 ./scripts/bench.sh        also N = 100,000 (writes about 2 GiB; the generator takes ~15 s)
 #   BENCH_RUNS=20 ./scripts/bench.sh       timed runs per cell (default 10; BENCH_RUNS_100K, default 3, at 100,000)
 #   BENCH_DIR=/big/disk ./scripts/bench.sh where the homes are generated (default: a temp dir, removed after)
+#   BENCH_APPLY=0 ./scripts/bench.sh       skip the apply table (plans of 250, 1,000 and 2,000 steps)
 #
 # Columns: (1) the release `kudu-state diagnose --json` (whole process); (2) the floor: a single-threaded
 # program that only lists site/deployments and reads every status.xml; (3) benches/python/scan_naive.py,
@@ -30,6 +31,7 @@ cargo build --release --locked -q -p kudu-state-cli -p kudu-state-benches --bins
 KS="$TARGET/release/kudu-state"
 FLOOR="$TARGET/release/floor"
 GEN="$TARGET/release/gen-home"
+GEN_ORPHANS="$TARGET/release/gen-orphans"
 
 if [ -n "${BENCH_DIR:-}" ]; then
   WORK="$BENCH_DIR"
@@ -134,6 +136,32 @@ tbig="$("$PY" -c 'import statistics,sys; print(statistics.median(map(float, sys.
 delta="$("$PY" -c 'import sys; print("%+.1f ms" % ((float(sys.argv[1]) - float(sys.argv[2])) * 1000))' "$tbig" "$tbase")"
 rm -rf "$big"
 
+# apply: N fail-orphaned-record steps (log entry, status.xml, active touched, each journaled first) on a
+# fresh copy of the same home per run, since an apply changes it. Wall time of the whole process.
+APPLY_ROWS=()
+if [ "${BENCH_APPLY:-1}" != 0 ]; then
+  for n in 250 1000 2000; do
+    src="$WORK/orphans-$n"
+    rm -rf "$src"
+    at="$("$GEN_ORPHANS" "$src" "$n" linux)"
+    times=()
+    for run in 1 2 3; do
+      rm -rf "$WORK/apply-home"
+      cp -a "$src" "$WORK/apply-home"
+      # The plan names its home and that folder's identity: plan the copy, then time only the apply.
+      "$KS" plan "$WORK/apply-home" --json --now "$at" >"$WORK/plan.json" || [ $? = 10 ]
+      log "==> apply of $n steps, run $run"
+      start="$("$PY" -c 'import time; print(time.perf_counter())')"
+      "$KS" apply --plan "$WORK/plan.json" --yes >/dev/null
+      times+=("$("$PY" -c 'import sys,time; print(time.perf_counter() - float(sys.argv[1]))' "$start")")
+    done
+    t="$("$PY" -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "${times[@]}")"
+    per="$("$PY" -c 'import sys; print("%.2f ms" % (float(sys.argv[1]) * 1000 / int(sys.argv[2])))' "$t" "$n")"
+    APPLY_ROWS+=("| $(num "$n") | $("$PY" -c 'import sys; print("%.2f s" % float(sys.argv[1]))' "$t") | $per |")
+  done
+  rm -rf "$WORK/apply-home"
+fi
+
 echo
 echo "| N records | (1) kudu-state diagnose --json | (2) floor | (3) Python naive | (4) Python package | 1/2 (target ≤ 1.2) | 3/1 (≥ 5) | 4/1 (≤ 1.15; net of interpreter start) | peak RSS of (1) (≤ 64 MiB at 100k) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -146,5 +174,13 @@ if [ -n "$PKG_NOTE" ]; then
   echo "(4) n/a: $PKG_NOTE."
 else
   echo "(4) net: minus \`python -c 'import kudu_state'\` ($(ms "$PY_START")), the interpreter start and import every Python caller pays."
+fi
+if [ "${#APPLY_ROWS[@]}" -gt 0 ]; then
+  echo
+  echo "| apply: N fail-orphaned-record steps | wall time (target ≤ 10 s at 2,000) | per step (flat from 250 to 2,000) |"
+  echo "|---:|---:|---:|"
+  printf '%s\n' "${APPLY_ROWS[@]}"
+  echo
+  echo "Medians of 3 runs, each on a fresh copy of the home (Linux; 1 appended log line, 1 status.xml rewrite, active touched, one synced journal line per step)."
 fi
 exit 0

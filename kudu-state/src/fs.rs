@@ -91,11 +91,7 @@ fn refuse_non_file(path: &Path) -> Result<Option<Meta>> {
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {
     refuse_non_file(path)?;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kudu-state-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    let mut tmp = temp_in(dir)?;
     let tmp_path = tmp.path().to_path_buf();
     tmp.write_all(bytes)
         .map_err(|e| Error::io("write", &tmp_path, e))?;
@@ -114,22 +110,59 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mtime: Option<DateTime<Utc
     Ok(())
 }
 
-/// Creates `path`, which must not exist, with `bytes` and `mtime`, synced. Refuses (with the OS's
-/// "already exists") rather than replace anything, a link included.
+/// Creates `path`, which must not exist, with `bytes` and `mtime`, synced. Atomic like [`write_atomic`]
+/// (a kill never leaves half a file at `path`), and refuses rather than replace anything that appeared
+/// there meanwhile, a link included (the final step is a no-clobber rename).
 pub(crate) fn create_new(path: &Path, bytes: &[u8], mtime: DateTime<Utc>) -> Result<()> {
-    let mut f = fs_err::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| Error::io("create", path, e))?;
-    f.write_all(bytes)
-        .map_err(|e| Error::io("write", path, e))?;
-    f.file()
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut tmp = temp_in(dir)?;
+    let tmp_path = tmp.path().to_path_buf();
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", &tmp_path, e))?;
+    tmp.as_file()
         .set_modified(SystemTime::from(mtime))
-        .map_err(|e| Error::io("set the time of", path, e))?;
-    f.sync_all().map_err(|e| Error::io("sync", path, e))?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir);
+        .map_err(|e| Error::io("set the time of", &tmp_path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("sync", &tmp_path, e))?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| Error::io("create", path, e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// An exclusive temp file in `dir` named `.kudu-state-XXXXXX.tmp` (see [`remove_stale_temps`]).
+fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))
+}
+
+const TEMP_PREFIX: &str = ".kudu-state-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes kudu-state's own temp files from `dir`: what a kill in the middle of a write leaves behind.
+/// Only regular files named `.kudu-state-*.tmp` are touched (no Kudu file has that name); called for the
+/// folders of an interrupted step when an apply resumes it, under the apply lock.
+pub(crate) fn remove_stale_temps(dir: &Path) -> Result<()> {
+    let Some(m) = lstat_opt(dir)? else {
+        return Ok(());
+    };
+    if m.kind != EntryKind::Dir {
+        return Ok(());
+    }
+    for e in fs_err::read_dir(dir).map_err(|e| Error::io("list", dir, e))? {
+        let e = e.map_err(|e| Error::io("list", dir, e))?;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && lstat(&e.path())?.kind == EntryKind::File
+        {
+            fs_err::remove_file(e.path()).map_err(|err| Error::io("remove", e.path(), err))?;
+        }
     }
     Ok(())
 }

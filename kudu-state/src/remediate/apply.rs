@@ -12,7 +12,7 @@ use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::fs::{
     HomeLock, append, create_dirs_no_follow, create_new, digest, file_digest, lstat_opt, move_to,
-    read_capped, set_mtime, tree_digest, truncate, write_atomic,
+    read_capped, remove_stale_temps, set_mtime, tree_digest, truncate, write_atomic,
 };
 use crate::store::{EntryKind, RelPath};
 
@@ -131,7 +131,8 @@ fn run(
     let root = match &options.backup_root {
         Some(root) => {
             fs_err::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
-            root.clone()
+            // Absolute, so the backup path printed works from any working directory.
+            fs_err::canonicalize(root).map_err(|e| Error::io("resolve", root, e))?
         }
         None => create_dirs_no_follow(home, &["data", "kudu-state", "backups"])?,
     };
@@ -161,7 +162,17 @@ fn run(
                     }
                 };
                 let changes = match resumed_changes {
-                    Some(changes) => changes,
+                    Some(changes) => {
+                        // Killed in the middle of this step: a write may have left its temp file.
+                        for dir in step.ops.iter().filter_map(|op| match op {
+                            Op::Write { path, .. } | Op::Create { path, .. } => path.parent(),
+                            Op::TouchActive => RelPath::new("site/deployments").ok(),
+                            Op::Move { .. } | Op::Append { .. } => None,
+                        }) {
+                            remove_stale_temps(&dir.under(home))?;
+                        }
+                        changes
+                    }
                     None => {
                         check_precondition(home, step)?;
                         let changes = step

@@ -150,12 +150,15 @@ impl Backup {
             appends: 0,
             crash_after,
         };
-        b.append(&Event::Begin {
-            schema: PLAN_SCHEMA,
-            plan_id: b.plan_id.clone(),
-            home: b.home.clone(),
-            home_identity: b.home_identity,
-        })?;
+        b.append(
+            &Event::Begin {
+                schema: PLAN_SCHEMA,
+                plan_id: b.plan_id.clone(),
+                home: b.home.clone(),
+                home_identity: b.home_identity,
+            },
+            true,
+        )?;
         Ok(b)
     }
 
@@ -257,8 +260,10 @@ impl Backup {
         }
     }
 
-    /// Appends one event as one line and syncs it.
-    fn append(&mut self, event: &Event) -> Result<()> {
+    /// Appends one event as one line; `sync` when the event must be on disk before what follows it (a
+    /// step's changes). A `step-done` lost to a power cut only makes a resumed apply re-check a step
+    /// whose changes it recognises as made, so it is not synced on its own (the next step's sync covers it).
+    fn append(&mut self, event: &Event, sync: bool) -> Result<()> {
         let path = self.dir.join(JOURNAL);
         let mut line =
             serde_json::to_vec(event).map_err(|e| Error::invalid("journal", e.to_string()))?;
@@ -274,7 +279,9 @@ impl Backup {
         }
         f.write_all(&line)
             .map_err(|e| Error::io("append to", &path, e))?;
-        f.sync_data().map_err(|e| Error::io("sync", &path, e))?;
+        if sync {
+            f.sync_data().map_err(|e| Error::io("sync", &path, e))?;
+        }
         self.absorb(event.clone());
         self.checkpoint()
     }
@@ -302,26 +309,29 @@ impl Backup {
         action: Action,
         changes: Vec<Done>,
     ) -> Result<()> {
-        self.append(&Event::Step {
-            step: index,
-            action,
-            changes,
-        })
+        self.append(
+            &Event::Step {
+                step: index,
+                action,
+                changes,
+            },
+            true,
+        )
     }
 
     /// Journals that step `index` made all its changes.
     pub(crate) fn finish_step(&mut self, index: usize) -> Result<()> {
-        self.append(&Event::StepDone { step: index })
+        self.append(&Event::StepDone { step: index }, false)
     }
 
     /// Journals that the whole plan was applied.
     pub(crate) fn finish_apply(&mut self) -> Result<()> {
-        self.append(&Event::Applied)
+        self.append(&Event::Applied, true)
     }
 
     /// Journals that the backup was undone.
     pub(crate) fn finish_undo(&mut self) -> Result<()> {
-        self.append(&Event::Undone)
+        self.append(&Event::Undone, true)
     }
 
     pub(crate) fn step(&self, index: usize) -> Option<&JournalStep> {
