@@ -23,12 +23,15 @@
 //! - [`ConflictKind::LockAcquireFailed`] (a lock wait that timed out, `LockOperationException`) is
 //!   marked retryable: usually another operation held the lock, but a repeat means a lock file is
 //!   inaccessible (spec S10), which the advice says.
-//! - A culture-formatted or zone-less "started at" time is taken as UTC (App Service runs Kudu
-//!   with a UTC clock unless `WEBSITE_TIME_ZONE` is set); slash dates are read month-first
-//!   (en-US / invariant culture) and day-first only when month-first is impossible.
+//! - The "started at" time is read by [`dotnet_time::parse_lenient_or_culture`]: the ISO forms exactly
+//!   as every other Kudu date in this crate, then culture-formatted dates; a culture-formatted or
+//!   zone-less time is taken as UTC (App Service runs Kudu with a UTC clock unless
+//!   `WEBSITE_TIME_ZONE` is set).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::dotnet_time;
 
 /// Only this many bytes of a body are examined, so a huge or hostile body cannot make
 /// classification slow; [`Explanation::body`] still keeps the whole body.
@@ -568,53 +571,15 @@ fn parse_lock_conflict(hay: &str) -> Option<LockConflictFields> {
             time_text = Some(raw);
         }
     }
-    let time = time_text.as_deref().and_then(parse_started_at);
+    let time = time_text
+        .as_deref()
+        .and_then(dotnet_time::parse_lenient_or_culture);
     Some(LockConflictFields {
         requested,
         holder,
         time_text,
         time,
     })
-}
-
-/// Parses the "started at" time of the generic lock text: "o" format with `Z` or an offset
-/// (Windows), "o" without zone (Linux), or a culture-formatted date; zone-less forms are UTC.
-fn parse_started_at(text: &str) -> Option<DateTime<Utc>> {
-    // .NET on ICU writes a narrow no-break space before AM/PM; some cultures use U+00A0.
-    let t: String = text
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '\u{202F}' | '\u{00A0}' => ' ',
-            c => c,
-        })
-        .collect();
-    let t = t.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    const FORMATS: &[&str] = &[
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.fZ",
-        "%Y-%m-%d %H:%M:%S%.fZ",
-        // en-US and invariant culture
-        "%m/%d/%Y %I:%M:%S %p",
-        "%m/%d/%Y %I:%M %p",
-        "%m/%d/%Y %H:%M:%S",
-        // day-first cultures (en-GB, fr-FR, ...), used only when month-first fails
-        "%d/%m/%Y %H:%M:%S",
-        "%d/%m/%Y %I:%M:%S %p",
-        "%d.%m.%Y %H:%M:%S",
-        "%d-%m-%Y %H:%M:%S",
-        "%Y/%m/%d %H:%M:%S",
-        "%Y.%m.%d %H:%M:%S",
-        "%Y/%m/%d %p %I:%M:%S",
-    ];
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .map(|n| n.and_utc())
 }
 
 /// Sentences for a person, specific to the kind and the fields read from the text.

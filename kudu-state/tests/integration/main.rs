@@ -1,5 +1,6 @@
 //! The core crate's integration tests: real homes on disk, built in Kudu's exact bytes.
 
+mod dotnet_time_readers;
 mod edge;
 mod props;
 mod remediation;
