@@ -2,6 +2,7 @@
 
 mod dotnet_time_readers;
 mod edge;
+mod new_status_values;
 mod props;
 mod remediation;
 mod scenarios;
