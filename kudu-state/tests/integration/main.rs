@@ -2,6 +2,7 @@
 
 mod dotnet_time_readers;
 mod edge;
+mod explain_real_texts;
 mod new_status_values;
 mod props;
 mod remediation;
