@@ -732,12 +732,18 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
             } else {
                 (FindingCode::DeploymentOrphaned, "record")
             };
+            let grace = doc.received_time + LINUX_ORPHAN_GRACE;
+            let when = if platform == Platform::Linux && grace > cx.now {
+                format!("after {}", grace.to_rfc3339())
+            } else {
+                "on its next read".to_owned()
+            };
             cx.push(
                 code,
                 Severity::Info,
                 Verdict::Idle,
                 &path,
-                format!("{what} '{}' has ended: {meaning}. Nothing is running it; it is only not flagged complete, which Kudu turns into Failed on its next read", r.id()),
+                format!("{what} '{}' has ended: {meaning}. Nothing is running it; it is only not flagged complete, which Kudu turns into Failed {when}", r.id()),
                 evidence,
             );
         }

@@ -43,6 +43,11 @@ fn incomplete_ended_record_is_reported_as_what_it_means() {
             assert!(f.message.contains(meaning), "{}", f.message);
             assert!(f.message.contains(number), "{}", f.message);
             assert!(!f.message.contains("trackers"), "{}", f.message);
+            assert!(
+                f.message.ends_with("Failed on its next read"),
+                "{}",
+                f.message
+            );
             assert_eq!(f.evidence["status"], serde_json::json!(status.to_string()));
             assert!(!d.has(C::DeploymentInProgress) && !d.has(C::DeploymentStalled));
             assert!(problems(&d).is_empty(), "{:#?}", d.findings);
@@ -59,6 +64,24 @@ fn incomplete_ended_record_is_reported_as_what_it_means() {
         let f = d.with_code(C::DeploymentOrphaned).next().expect("finding");
         assert_eq!(f.severity, Severity::Warning);
     }
+}
+
+/// KuduLite waits 180 s before failing an incomplete record; the message says when.
+#[test]
+fn fresh_ended_record_on_linux_says_when_kudu_settles_it() {
+    let h = healthy(Platform::Linux);
+    let mut doc = status_doc(NEW_ID, Stage::Building, t0() - TimeDelta::seconds(30));
+    doc.status = DeployStatus::Cancelled;
+    h.record(&doc, false).expect("record");
+    let (_, d) = diagnose_at(h.path(), t0());
+    assert_verdict(&d, Verdict::Idle);
+    let f = d.with_code(C::DeploymentOrphaned).next().expect("finding");
+    let after = (t0() + TimeDelta::seconds(150)).to_rfc3339();
+    assert!(
+        f.message.ends_with(&format!("Failed after {after}")),
+        "{}",
+        f.message
+    );
 }
 
 /// Written by number (as a Kudu without the names would), the record reads the same.
