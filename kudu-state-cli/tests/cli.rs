@@ -290,6 +290,16 @@ fn explain_classifies_a_body_from_argument_or_stdin() {
     assert_eq!(v["kind"], "deployment-active");
     assert_eq!(v["deployment_id"], "abc");
     assert_eq!(v["retryable"], false);
+    // ARM's 429 shares the management lock's kind but not its answer (was `unknown`).
+    let human = run(&[
+        "explain",
+        "Error type: 429\nError Message: Cannot acquire exclusive lock to create, update or delete this site. Retry the request later.",
+    ]);
+    assert!(
+        stdout(&human).starts_with("arm-site-lock  (retryable)"),
+        "{}",
+        stdout(&human)
+    );
     let human = run(&[
         "explain",
         "Run-From-Zip is set to a remote URL using WEBSITE_USE_ZIP app setting. Deployment is not supported in this configuration.",

@@ -752,6 +752,33 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
     });
     // A corrupt Linux lock holds nothing: Kudu cannot read it, so no deployment runs under it.
     let lock_free = !lock.may_protect();
+    if let Some(meaning) = ended_meaning(doc.status) {
+        // Over for the Kudu build that wrote it and for every client, so neither running nor stuck.
+        // With the lock free, Kudu's public sources still fail it on the next read (they look at the
+        // complete flag); with the lock held, the holder is reported by the lock findings.
+        if lock_free {
+            let (code, what) = if doc.is_temp || r.id_kind == crate::record::IdKind::Temp {
+                (FindingCode::TempDeploymentOrphaned, "temporary record")
+            } else {
+                (FindingCode::DeploymentOrphaned, "record")
+            };
+            let grace = doc.received_time + LINUX_ORPHAN_GRACE;
+            let when = if platform == Platform::Linux && grace > cx.now {
+                format!("after {}", grace.to_rfc3339())
+            } else {
+                "on its next read".to_owned()
+            };
+            cx.push(
+                code,
+                Severity::Info,
+                Verdict::Idle,
+                &path,
+                format!("{what} '{}' has ended: {meaning}. Nothing is running it; it is only not flagged complete, which Kudu turns into Failed {when}", r.id()),
+                evidence,
+            );
+        }
+        return;
+    }
     // KuduLite runs most of a synchronous deployment without the lock (spec §4.3 B), so on Linux a
     // moving record is a running deployment even with the lock free.
     if moving && (!lock_free || platform == Platform::Linux) {
@@ -815,6 +842,23 @@ fn incomplete_record(cx: &mut Ctx<'_>, r: &DeploymentRecord, doc: &StatusDoc, lo
         format!("incomplete {what} '{}' with no lock protecting it: nothing is running it. Kudu marks it failed {when}; until then trackers polling /api/deployments/latest wait forever. `GET /api/deployments/{}` or kudu-state apply settles it now", r.id(), r.id()),
         evidence,
     );
+}
+
+/// What a status that newer Kudu builds write for a deployment that is over means, for a person
+/// (see [`DeployStatus`] for the sources); `None` for every other status.
+fn ended_meaning(status: DeployStatus) -> Option<&'static str> {
+    match status {
+        DeployStatus::Cancelled => Some(
+            "it was cancelled (status Cancelled, -1) and will not finish; deploy again if the change is still wanted",
+        ),
+        DeployStatus::Conflict => Some(
+            "it was cancelled because another deployment was in progress (status Conflict, 5); deploy again once that one has finished",
+        ),
+        DeployStatus::PartialSuccess => Some(
+            "it finished with only partial success (status PartialSuccess, 6): some of its steps or files failed; read its log and redeploy",
+        ),
+        _ => None,
+    }
 }
 
 fn human_secs(s: Option<i64>) -> String {

@@ -5,9 +5,11 @@
 //! print Kudu's answer in many shapes: plain text, a JSON string, the ASP.NET Web API error envelope
 //! (Windows Kudu), a serialised .NET exception (KuduLite), an Azure Resource Manager error, or all
 //! of these wrapped in the client's own text. [`explain`] looks through all of them for the texts
-//! Kudu produces (spec §2.5) and returns an [`Explanation`]: a [`ConflictKind`], whether waiting
-//! and retrying can succeed, the fields the text carries (operation names, the holder's start time,
-//! a deployment id) and one or two sentences of advice.
+//! Kudu produces (spec §2.5), the texts deploy clients print in their place (az cli, the VS Code
+//! extensions) and the Resource Manager errors met on the same path, and returns an
+//! [`Explanation`]: a [`ConflictKind`], whether waiting and retrying can succeed, the fields the
+//! text carries (operation names, the holder's start time, a deployment id) and one or two
+//! sentences of advice. Each phrase in the table below names the public source it was taken from.
 //!
 //! Matching is on substrings, ASCII-case-insensitive, with any run of white space in Kudu's text
 //! matching any run of white space in the body (Kudu writes two spaces before "Please"; clients
@@ -17,18 +19,30 @@
 //! Choices where Kudu's sources say nothing:
 //! - A body that contains several known texts is classified by the most specific one, in this
 //!   order: run-from-remote-package, auto-swap, deployment-active, deployment-exists, generic lock
-//!   conflict, deployment-in-progress, ARM scope lock, directory-not-empty, lock-acquire-failed.
+//!   conflict, deployment-in-progress, ARM scope lock, ARM exclusive lock (429),
+//!   directory-not-empty, lock-acquire-failed.
+//! - [`ConflictKind::ArmSiteLock`] covers two Resource Manager refusals that must not be confused:
+//!   a management lock (`ScopeLocked`, 409), which only removing the lock fixes, and the 429 "Cannot
+//!   acquire exclusive lock to create, update or delete this site", which a concurrent change of the
+//!   same app or plan causes and which clears by itself. The kind code is the same; only
+//!   [`Explanation::retryable`] (false, then true) and the advice tell them apart.
+//! - az cli's own 409 text for zip deploys, "There may be an ongoing deployment or your app setting
+//!   has WEBSITE_RUN_FROM_PACKAGE", drops Kudu's body and names two causes, one retryable and one
+//!   not: it stays [`ConflictKind::Unknown`] (not retryable), with advice on telling them apart.
 //! - The VFS write error ("Could not write to local resource …") is not a lock problem: it is
 //!   [`ConflictKind::Unknown`], not retryable, with advice about files in use by the running app.
 //! - [`ConflictKind::LockAcquireFailed`] (a lock wait that timed out, `LockOperationException`) is
 //!   marked retryable: usually another operation held the lock, but a repeat means a lock file is
 //!   inaccessible (spec S10), which the advice says.
-//! - A culture-formatted or zone-less "started at" time is taken as UTC (App Service runs Kudu
-//!   with a UTC clock unless `WEBSITE_TIME_ZONE` is set); slash dates are read month-first
-//!   (en-US / invariant culture) and day-first only when month-first is impossible.
+//! - The "started at" time is read by [`dotnet_time::parse_lenient_or_culture`]: the ISO forms exactly
+//!   as every other Kudu date in this crate, then culture-formatted dates; a culture-formatted or
+//!   zone-less time is taken as UTC (App Service runs Kudu with a UTC clock unless
+//!   `WEBSITE_TIME_ZONE` is set).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::dotnet_time;
 
 /// Only this many bytes of a body are examined, so a huge or hostile body cannot make
 /// classification slow; [`Explanation::body`] still keeps the whole body.
@@ -67,8 +81,9 @@ pub enum ConflictKind {
     LockAcquireFailed,
     /// The VFS API refused to delete a directory that is not empty or not accessible.
     DirectoryNotEmpty,
-    /// Azure Resource Manager refused the request because of a management lock on the resource
-    /// (`ScopeLocked`): not a Kudu lock at all.
+    /// Azure Resource Manager refused the request, not Kudu: either a management lock on the
+    /// resource (`ScopeLocked`; not retryable) or, with HTTP 429, the App Service provider's
+    /// exclusive lock on the site or plan taken by a concurrent change (retryable).
     ArmSiteLock,
     /// None of the known texts was found.
     Unknown,
@@ -92,8 +107,10 @@ impl ConflictKind {
         }
     }
 
-    /// Whether waiting and sending the same request again can succeed; false means something
-    /// must change first (configuration, the request, a management lock).
+    /// Whether waiting and sending the same request again can succeed for the usual text of this
+    /// kind; false means something must change first (configuration, the request, a management
+    /// lock). [`ConflictKind::ArmSiteLock`] answers for its management-lock text; its 429 text is
+    /// retryable, which only [`Explanation::retryable`] (decided per matched text) says.
     pub fn retryable(&self) -> bool {
         matches!(
             self,
@@ -111,7 +128,9 @@ impl ConflictKind {
 pub struct Explanation {
     /// The kind of conflict found.
     pub kind: ConflictKind,
-    /// Whether waiting and retrying the same request can succeed (see [`ConflictKind::retryable`]).
+    /// Whether waiting and retrying the same request can succeed, decided by the text that matched
+    /// (the same as [`ConflictKind::retryable`] except for the ARM 429 of
+    /// [`ConflictKind::ArmSiteLock`]).
     pub retryable: bool,
     /// For a lock conflict: the operation that was refused (e.g. "Preparing zip package").
     pub requested_operation: Option<String>,
@@ -153,9 +172,9 @@ pub fn explain(body: &str, status: Option<u16>) -> Explanation {
         status,
         body: body.to_string(),
     };
-    let kind = classify(&candidates);
+    let (kind, retryable) = classify(&candidates);
     ex.kind = kind;
-    ex.retryable = kind.retryable();
+    ex.retryable = retryable;
     match kind {
         ConflictKind::LockConflict => {
             // Take the first candidate from which the most fields can be read (raw text before
@@ -430,59 +449,119 @@ fn contains(hay: &str, needle: &str) -> bool {
     find_ws(hay, needle, 0).is_some()
 }
 
-/// Kinds in priority order, each with the phrases that identify it (any one suffices).
-const PATTERNS: &[(ConflictKind, &[&str])] = &[
-    (
-        ConflictKind::RunFromRemotePackage,
-        &[
+/// One row of the classification table: any one of `phrases` gives `kind`, and `retryable` says
+/// whether waiting and retrying can help when it was one of these phrases that matched.
+struct Pattern {
+    kind: ConflictKind,
+    retryable: bool,
+    phrases: &'static [&'static str],
+}
+
+/// Kinds in priority order, each with the phrases that identify it. Phrases without a source
+/// comment are Kudu's own texts (spec §2.5, `Resources.resx` of both Kudus).
+const PATTERNS: &[Pattern] = &[
+    Pattern {
+        kind: ConflictKind::RunFromRemotePackage,
+        retryable: false,
+        phrases: &[
             "is set to a remote URL using WEBSITE_",
             "Run-From-Zip is set to a remote URL",
         ],
-    ),
-    (
-        ConflictKind::AutoswapInProgress,
-        &["There is an auto swap deployment currently ongoing"],
-    ),
-    (
-        ConflictKind::DeploymentActive,
-        &["The deployment is currently active"],
-    ),
-    (ConflictKind::DeploymentExists, &["Deployment with id '"]),
-    (
-        ConflictKind::LockConflict,
-        &["operation conflicts with the pending"],
-    ),
-    (
-        ConflictKind::DeploymentInProgress,
-        &["There is a deployment currently in progress"],
-    ),
-    (
-        ConflictKind::ArmSiteLock,
-        &[
+    },
+    Pattern {
+        kind: ConflictKind::AutoswapInProgress,
+        retryable: true,
+        phrases: &["There is an auto swap deployment currently ongoing"],
+    },
+    Pattern {
+        kind: ConflictKind::DeploymentActive,
+        retryable: false,
+        phrases: &["The deployment is currently active"],
+    },
+    Pattern {
+        kind: ConflictKind::DeploymentExists,
+        retryable: false,
+        phrases: &["Deployment with id '"],
+    },
+    Pattern {
+        kind: ConflictKind::LockConflict,
+        retryable: true,
+        phrases: &["operation conflicts with the pending"],
+    },
+    Pattern {
+        kind: ConflictKind::DeploymentInProgress,
+        retryable: true,
+        phrases: &[
+            "There is a deployment currently in progress",
+            // az cli, Azure/azure-cli appservice/custom.py: `_check_zip_deployment_status_flex` for
+            // status 5 (Conflict), "Deployment was cancelled and another deployment is in
+            // progress."; `_make_onedeploy_request` (az webapp deploy) for a 409, "Another deployment
+            // is in progress. Please wait until that process is complete before starting a new
+            // deployment." The VS Code extensions print the first for status 5 too
+            // (microsoft/vscode-azuretools appservice/src/deploy/waitForDeploymentToComplete.ts).
+            "another deployment is in progress",
+            // az cli, Azure/azure-cli appservice/custom.py `enable_zip_deploy_flex` (Flex
+            // Consumption, where run-from-package cannot be the cause): "There may be an ongoing
+            // deployment. Please track your deployment in <url>".
+            "There may be an ongoing deployment. Please track your deployment",
+        ],
+    },
+    Pattern {
+        kind: ConflictKind::ArmSiteLock,
+        retryable: false,
+        phrases: &[
             "ScopeLocked",
             "cannot perform write operation because following scope",
             "cannot perform delete operation because following scope",
         ],
-    ),
-    (
-        ConflictKind::DirectoryNotEmpty,
-        &["Cannot delete directory. It is either not empty or access is not allowed"],
-    ),
-    (
-        ConflictKind::LockAcquireFailed,
-        &[
+    },
+    Pattern {
+        kind: ConflictKind::ArmSiteLock,
+        retryable: true,
+        phrases: &[
+            // Resource Manager's App Service provider, HTTP 429 (ExtendedCode 59206): "Cannot
+            // acquire exclusive lock to create, update or delete this site. Retry the request
+            // later." (microsoft/vscode-azurefunctions#1907, microsoft/vscode-azureappservice#781,
+            // pulumi/pulumi-azure-native#849); for the plan, "Cannot acquire exclusive lock to
+            // create or update this server farm. Retry the request later."
+            // (hashicorp/terraform-provider-azurerm#600, Azure/azure-functions-host#6244).
+            "Cannot acquire exclusive lock to create",
+        ],
+    },
+    Pattern {
+        kind: ConflictKind::DirectoryNotEmpty,
+        retryable: false,
+        phrases: &["Cannot delete directory. It is either not empty or access is not allowed"],
+    },
+    Pattern {
+        kind: ConflictKind::LockAcquireFailed,
+        retryable: true,
+        phrases: &[
             "Failed to acquire lock",
             "Cannot acquire lock",
             "Could not acquire lock",
+            // Also old Windows Kudu's "Unable to acquire lock after 480 seconds.  Please retry
+            // operation later." (projectkudu/kudu#1263).
             "Unable to acquire lock",
             "LockOperationException",
             "acquire the deployment lock",
+            // Newer KuduLite, as az cli's failure-pattern table matches it (409 + this text ->
+            // `DeploymentLockFailed`: Azure/azure-cli
+            // src/azure-cli/azure/cli/command_modules/appservice/_deployment_failure_patterns.py).
+            "failed to acquire deployment lock",
         ],
-    ),
+    },
 ];
 
-fn classify(candidates: &[String]) -> ConflictKind {
-    for (kind, phrases) in PATTERNS {
+/// The kind of the first table row one of whose phrases occurs in a candidate, and whether that
+/// row's text is retryable; `(Unknown, false)` when none does.
+fn classify(candidates: &[String]) -> (ConflictKind, bool) {
+    for Pattern {
+        kind,
+        retryable,
+        phrases,
+    } in PATTERNS
+    {
         let hit = candidates.iter().any(|c| {
             phrases.iter().any(|p| match find_ws(c, p, 0) {
                 // "Deployment with id '…' exists" needs the "exists" after the id.
@@ -505,10 +584,10 @@ fn classify(candidates: &[String]) -> ConflictKind {
             })
         });
         if hit {
-            return *kind;
+            return (*kind, *retryable);
         }
     }
-    ConflictKind::Unknown
+    (ConflictKind::Unknown, false)
 }
 
 /// The text between the `'` that ends `marker` (ASCII, ends with `'`) and the next `'`.
@@ -568,7 +647,9 @@ fn parse_lock_conflict(hay: &str) -> Option<LockConflictFields> {
             time_text = Some(raw);
         }
     }
-    let time = time_text.as_deref().and_then(parse_started_at);
+    let time = time_text
+        .as_deref()
+        .and_then(dotnet_time::parse_lenient_or_culture);
     Some(LockConflictFields {
         requested,
         holder,
@@ -577,57 +658,31 @@ fn parse_lock_conflict(hay: &str) -> Option<LockConflictFields> {
     })
 }
 
-/// Parses the "started at" time of the generic lock text: "o" format with `Z` or an offset
-/// (Windows), "o" without zone (Linux), or a culture-formatted date; zone-less forms are UTC.
-fn parse_started_at(text: &str) -> Option<DateTime<Utc>> {
-    // .NET on ICU writes a narrow no-break space before AM/PM; some cultures use U+00A0.
-    let t: String = text
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '\u{202F}' | '\u{00A0}' => ' ',
-            c => c,
-        })
-        .collect();
-    let t = t.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    const FORMATS: &[&str] = &[
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.fZ",
-        "%Y-%m-%d %H:%M:%S%.fZ",
-        // en-US and invariant culture
-        "%m/%d/%Y %I:%M:%S %p",
-        "%m/%d/%Y %I:%M %p",
-        "%m/%d/%Y %H:%M:%S",
-        // day-first cultures (en-GB, fr-FR, ...), used only when month-first fails
-        "%d/%m/%Y %H:%M:%S",
-        "%d/%m/%Y %I:%M:%S %p",
-        "%d.%m.%Y %H:%M:%S",
-        "%d-%m-%Y %H:%M:%S",
-        "%Y/%m/%d %H:%M:%S",
-        "%Y.%m.%d %H:%M:%S",
-        "%Y/%m/%d %p %I:%M:%S",
-    ];
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .map(|n| n.and_utc())
-}
-
 /// Sentences for a person, specific to the kind and the fields read from the text.
 fn advice(ex: &Explanation, candidates: &[String]) -> String {
     const DIAGNOSE: &str = "run `kudu-state diagnose` on the site";
     match ex.kind {
-        ConflictKind::DeploymentInProgress => format!(
-            "Kudu found its deployment lock busy: wait for the running deployment to finish (poll \
-             GET /api/deployments/latest) and retry, and serialise pipelines that deploy to this \
-             app. If it keeps happening while nothing is deploying, {DIAGNOSE}: on Linux and on \
-             synchronous deploys the same text also comes from a stale lock or an inaccessible \
-             site/locks/status.lock, not only from a running deployment."
-        ),
+        ConflictKind::DeploymentInProgress => {
+            let cancelled = candidates.iter().any(|c| {
+                contains(
+                    c,
+                    "Deployment was cancelled and another deployment is in progress",
+                )
+            });
+            let first = if cancelled {
+                "Kudu cancelled this deployment because another one was in progress (deployment \
+                 status 5, Conflict): nothing of it was applied."
+            } else {
+                "Kudu found its deployment lock busy."
+            };
+            format!(
+                "{first} Wait for the running deployment to finish (poll GET \
+                 /api/deployments/latest) and retry, and serialise pipelines that deploy to this \
+                 app. If it keeps happening while nothing is deploying, {DIAGNOSE}: on Linux and \
+                 on synchronous deploys the same text also comes from a stale lock or an \
+                 inaccessible site/locks/status.lock, not only from a running deployment."
+            )
+        }
         ConflictKind::LockConflict => {
             let requested = ex.requested_operation.as_deref().unwrap_or("requested");
             let holder = ex.holder_operation.as_deref().unwrap_or("other");
@@ -710,13 +765,34 @@ fn advice(ex: &Explanation, candidates: &[String]) -> String {
              not empty or not accessible; retrying unchanged fails again. Delete its contents \
              first and check for read-only files or files in use by the running app."
             .to_string(),
+        ConflictKind::ArmSiteLock if ex.retryable => "Azure Resource Manager (HTTP 429) refused \
+             the change because another create, update or delete of this app or its App Service \
+             plan held the provider's exclusive lock; this is neither a Kudu lock nor a management \
+             lock and clears by itself. Wait a minute and retry, and run changes to apps that share \
+             a plan one after another (parallel infrastructure-as-code runs are the usual cause)."
+            .to_string(),
         ConflictKind::ArmSiteLock => "Azure Resource Manager refused the change because a \
              management lock (ReadOnly or CanNotDelete) is set on the app, its plan or its \
              resource group; this is not a Kudu lock and retrying will not help. Remove or adjust \
              the lock (portal: Settings > Locks), then deploy again."
             .to_string(),
         ConflictKind::Unknown => {
-            if candidates
+            // az cli's zip-deploy 409 (Azure/azure-cli appservice/custom.py `enable_zip_deploy`, as
+            // quoted in Azure/azure-dev#113) replaces Kudu's body with this guess at two causes.
+            if candidates.iter().any(|c| {
+                contains(
+                    c,
+                    "There may be an ongoing deployment or your app setting has WEBSITE_RUN_FROM_PACKAGE",
+                )
+            }) {
+                format!(
+                    "az cli got HTTP 409 from Kudu and did not print Kudu's answer; it is one of two \
+                     things. If WEBSITE_RUN_FROM_PACKAGE (or WEBSITE_USE_ZIP) is set to a URL, Kudu \
+                     refuses every deployment: set it to 1 or remove it, retrying will not help. \
+                     Otherwise a deployment was running: check GET /api/deployments/latest and retry \
+                     once it has finished; if nothing is deploying, {DIAGNOSE}."
+                )
+            } else if candidates
                 .iter()
                 .any(|c| contains(c, "Could not write to local resource"))
             {
@@ -832,6 +908,25 @@ mod tests {
         assert_kind_all(ACTIVE, ConflictKind::DeploymentActive);
         assert_kind_all(EXISTS, ConflictKind::DeploymentExists);
         assert_kind_all(DIR, ConflictKind::DirectoryNotEmpty);
+        assert_kind_all(
+            "Deployment was cancelled and another deployment is in progress.",
+            ConflictKind::DeploymentInProgress,
+        );
+        assert_kind_all(
+            "Failed to acquire deployment lock",
+            ConflictKind::LockAcquireFailed,
+        );
+        // The ARM 429 in every shape: its kind, and retryable although the kind's default is not.
+        for v in variants(
+            "Cannot acquire exclusive lock to create, update or delete this site. Retry the request later.",
+        ) {
+            let ex = explain(&v, Some(429));
+            assert_eq!(
+                (ex.kind, ex.retryable),
+                (ConflictKind::ArmSiteLock, true),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]
@@ -994,6 +1089,40 @@ mod tests {
         );
         let msg_only = r#"{"error":{"code":"Conflict","message":"The scope 'x' cannot perform delete operation because following scope(s) are locked: 'y'."}}"#;
         assert_eq!(explain(msg_only, None).kind, ConflictKind::ArmSiteLock);
+    }
+
+    /// Every row answers as its kind does, except the one ARM 429 row: the only place where the
+    /// matched text, not the kind, decides retryability.
+    #[test]
+    fn pattern_rows_agree_with_their_kind_but_one() {
+        let exceptions: Vec<_> = PATTERNS
+            .iter()
+            .filter(|p| p.retryable != p.kind.retryable())
+            .map(|p| (p.kind, p.retryable, p.phrases))
+            .collect();
+        assert_eq!(
+            exceptions,
+            vec![(
+                ConflictKind::ArmSiteLock,
+                true,
+                &["Cannot acquire exclusive lock to create"][..]
+            )]
+        );
+        // Every phrase classifies as its own row (no earlier row shadows it).
+        for p in PATTERNS {
+            for phrase in p.phrases {
+                let body = if p.kind == ConflictKind::DeploymentExists {
+                    format!("{phrase}x' exists")
+                } else {
+                    (*phrase).to_string()
+                };
+                assert_eq!(
+                    classify(&candidates(&body)),
+                    (p.kind, p.retryable),
+                    "{phrase}"
+                );
+            }
+        }
     }
 
     #[test]

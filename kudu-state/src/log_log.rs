@@ -13,8 +13,10 @@
 //! children, and `type` is `0` Message, `1` Warning, `2` Error. Lines with one more leading TAB are
 //! the details (children) of the preceding top-level entry.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::dotnet_time;
 
 /// Severity of a log line, as Kudu's `LogEntryType` enum numbers it; it decides whether a
 /// deployment log shows a warning or an error to the person reading it.
@@ -259,7 +261,8 @@ fn decode_fields(body: &str) -> Result<LogEntry, String> {
             fields.len()
         ));
     };
-    let time = parse_log_time(time_text);
+    // Kudu: DateTime.Parse(text).ToUniversalTime(), decided in one place for the whole crate.
+    let time = dotnet_time::parse_lenient(time_text);
     if time.is_none() {
         return Err(format!("time {:?} is not a date", shorten(time_text)));
     }
@@ -288,21 +291,6 @@ fn shorten(s: &str) -> String {
         t.push('…');
         t
     }
-}
-
-/// Parses a log time: round-trip "o" format with `Z` or an offset (what Kudu writes), or the same
-/// without zone (taken as UTC, since Kudu logs UTC). A space instead of `T` is accepted too.
-fn parse_log_time(text: &str) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(naive.and_utc());
-        }
-    }
-    None
 }
 
 /// One line as Kudu's `StructuredTextLogger` writes it, with its line break: the depth's TABs, the

@@ -34,6 +34,32 @@ use crate::platform::Platform;
 /// `status.xml` stores the name; Kudu's JSON API the number (declaration order). Kudu parses the
 /// element with `Enum.TryParse`, which accepts any 32-bit integer, so values outside the enum survive a
 /// read and are written back as numbers.
+///
+/// # The newer values -1, 5 and 6
+///
+/// Kudu's public sources (Windows Kudu 2024-09, KuduLite `dev` 2021-09 and every branch of both) declare
+/// only `Pending`..`Success` (0..=4). Newer Kudu builds report three more values through
+/// `/api/deployments`, which deploy clients handle by number:
+/// - `-1` **Cancelled**: az cli raises "Deployment was cancelled." (`_check_zip_deployment_status_flex` in
+///   Azure/azure-cli `appservice/custom.py`); the VS Code App Service tools throw the same
+///   (microsoft/vscode-azuretools `appservice/src/deploy/waitForDeploymentToComplete.ts`).
+/// - `5` **Conflict**: both print "Deployment was cancelled and another deployment is in progress".
+/// - `6` **PartialSuccess**: "Deployment was partially successful."; VS Code reports it and carries on
+///   as after a success, az cli raises it.
+///
+/// The names are those of the .NET SDK's OneDeploy client enum, which mirrors the server's numbering
+/// (dotnet/sdk `src/WebSdk/Publish/Tasks/Tasks/OneDeploy/DeploymentStatus.cs`: `Cancelled = -1`,
+/// `Conflict = 5`, `PartialSuccess = 6`; it counts `PartialSuccess` as successful, the other two as
+/// failed, and all three as terminal). No public Kudu source shows how a build that has them writes
+/// them into `status.xml`; a .NET enum that declares a value writes its *name* (`ToString()`), so the
+/// writer writes the name, and the reader accepts the name and the number alike, as `Enum.TryParse`
+/// of such an enum does. (A 2021/2024 Kudu reading one of these *names* would fail `TryParse` and take
+/// `Pending`; it reads the numbers.)
+///
+/// For Kudu's own logic in the public sources, only `Success` and `Failed` are terminal: purge and
+/// `/api/deployments/latest` treat every other value as in progress ([`DeployStatus::is_terminal`]).
+/// For the builds that write the newer values and for every client, they are over
+/// ([`DeployStatus::is_finished`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeployStatus {
     /// 0: received, not started yet (also what Kudu reads for an unparsable value).
@@ -46,12 +72,19 @@ pub enum DeployStatus {
     Failed,
     /// 4: ended successfully.
     Success,
-    /// An out-of-range integer Kudu keeps as-is (never 0..=4).
+    /// -1 (newer Kudu builds): the deployment was cancelled and did not finish.
+    Cancelled,
+    /// 5 (newer Kudu builds): the deployment was cancelled because another deployment was in
+    /// progress; retrying after that one ends can succeed.
+    Conflict,
+    /// 6 (newer Kudu builds): the deployment ended with some of its steps or files failed.
+    PartialSuccess,
+    /// Any other integer, which Kudu keeps as-is (never -1..=6).
     Other(i64),
 }
 
 impl DeployStatus {
-    /// The number Kudu's JSON API uses for this status (0..=4, or the kept out-of-range value).
+    /// The number Kudu's JSON API uses for this status (-1..=6, or the kept out-of-range value).
     #[must_use]
     pub fn as_number(&self) -> i64 {
         match self {
@@ -60,6 +93,9 @@ impl DeployStatus {
             DeployStatus::Deploying => 2,
             DeployStatus::Failed => 3,
             DeployStatus::Success => 4,
+            DeployStatus::Cancelled => -1,
+            DeployStatus::Conflict => 5,
+            DeployStatus::PartialSuccess => 6,
             DeployStatus::Other(n) => *n,
         }
     }
@@ -73,17 +109,33 @@ impl DeployStatus {
             DeployStatus::Deploying => Some("Deploying"),
             DeployStatus::Failed => Some("Failed"),
             DeployStatus::Success => Some("Success"),
+            DeployStatus::Cancelled => Some("Cancelled"),
+            DeployStatus::Conflict => Some("Conflict"),
+            DeployStatus::PartialSuccess => Some("PartialSuccess"),
             DeployStatus::Other(_) => None,
         }
     }
 
-    /// Whether the deployment has ended (`Failed` or `Success`); anything else may be stuck in progress.
+    /// Whether Kudu's public sources consider the deployment ended (`Failed` or `Success`): their purge
+    /// and `/api/deployments/latest` treat anything else, the newer values included, as in progress.
     #[must_use]
     pub fn is_terminal(&self) -> bool {
         matches!(self, DeployStatus::Failed | DeployStatus::Success)
     }
 
-    /// The status for a number, mapping 0..=4 to the names (as `Enum.ToObject` does).
+    /// Whether the deployment is over for the Kudu builds that write this value and for the clients
+    /// that poll it: [`is_terminal`](Self::is_terminal) plus `Cancelled`, `Conflict` and
+    /// `PartialSuccess`. Such a record is not a stuck deployment, whatever else it says.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.is_terminal()
+            || matches!(
+                self,
+                DeployStatus::Cancelled | DeployStatus::Conflict | DeployStatus::PartialSuccess
+            )
+    }
+
+    /// The status for a number, mapping -1..=6 to the names (as `Enum.ToObject` does).
     #[must_use]
     pub fn from_number(n: i64) -> DeployStatus {
         match n {
@@ -92,6 +144,9 @@ impl DeployStatus {
             2 => DeployStatus::Deploying,
             3 => DeployStatus::Failed,
             4 => DeployStatus::Success,
+            -1 => DeployStatus::Cancelled,
+            5 => DeployStatus::Conflict,
+            6 => DeployStatus::PartialSuccess,
             n => DeployStatus::Other(n),
         }
     }
@@ -104,6 +159,9 @@ impl DeployStatus {
             "Deploying" => DeployStatus::Deploying,
             "Failed" => DeployStatus::Failed,
             "Success" => DeployStatus::Success,
+            "Cancelled" => DeployStatus::Cancelled,
+            "Conflict" => DeployStatus::Conflict,
+            "PartialSuccess" => DeployStatus::PartialSuccess,
             _ => return None,
         })
     }
@@ -1177,6 +1235,97 @@ mod tests {
         assert_eq!(parse(&out).unwrap().status, DeployStatus::Other(17));
         assert_eq!(DeployStatus::Other(17).name(), None);
         assert_eq!(DeployStatus::Other(17).as_number(), 17);
+    }
+
+    #[test]
+    fn newer_status_values_read_by_name_and_number_written_by_name() {
+        let st = |v: &str| {
+            parse(&doc_with(&format!(
+                "<id>x</id><status>{v}</status><statusText/>\
+                 <receivedTime>2024-01-01T00:00:00Z</receivedTime><startTime>2024-01-01T00:00:00Z</startTime>"
+            )))
+            .unwrap()
+        };
+        for (name, number, status) in [
+            ("Cancelled", "-1", DeployStatus::Cancelled),
+            ("Conflict", "5", DeployStatus::Conflict),
+            ("PartialSuccess", "6", DeployStatus::PartialSuccess),
+        ] {
+            for text in [name, number, &format!(" {name}\n"), &format!("+{number}")] {
+                if text.starts_with("+-") {
+                    continue;
+                }
+                let d = st(text);
+                assert_eq!(
+                    (d.status, d.status_unrecognised.as_deref()),
+                    (status, None),
+                    "{text:?}"
+                );
+                // Written as the name, whichever form was read; and read back the same.
+                let out = write(&d, Platform::Linux);
+                assert!(
+                    String::from_utf8_lossy(&out).contains(&format!("<status>{name}</status>")),
+                    "{text:?}"
+                );
+                assert_eq!(parse(&out).unwrap().status, status);
+            }
+            assert_eq!(status.name(), Some(name));
+            assert_eq!(status.as_number().to_string(), number);
+            assert_eq!(DeployStatus::from_number(status.as_number()), status);
+            assert_eq!(status.to_string(), name);
+            // Kudu's public sources count them as in progress; the builds that write them, as over.
+            assert!(!status.is_terminal() && status.is_finished(), "{name}");
+        }
+        // Names stay case-sensitive, and take part in TryParse's OR of a name list (1 | 5 = 5).
+        let d = st("conflict");
+        assert_eq!(
+            (d.status, d.status_unrecognised.as_deref()),
+            (DeployStatus::Pending, Some("conflict"))
+        );
+        assert_eq!(st("Building, Conflict").status, DeployStatus::Conflict);
+        assert_eq!(st("7").status, DeployStatus::Other(7));
+        assert_eq!(st("-2").status, DeployStatus::Other(-2));
+        for s in [
+            DeployStatus::Pending,
+            DeployStatus::Building,
+            DeployStatus::Deploying,
+        ] {
+            assert!(!s.is_terminal() && !s.is_finished());
+        }
+        for s in [DeployStatus::Failed, DeployStatus::Success] {
+            assert!(s.is_terminal() && s.is_finished());
+        }
+        assert!(!DeployStatus::Other(7).is_finished());
+    }
+
+    /// The five names of Kudu's public sources keep their JSON and `status.xml` spellings and numbers.
+    #[test]
+    fn existing_status_names_are_stable() {
+        for (status, name, number) in [
+            (DeployStatus::Pending, "Pending", 0),
+            (DeployStatus::Building, "Building", 1),
+            (DeployStatus::Deploying, "Deploying", 2),
+            (DeployStatus::Failed, "Failed", 3),
+            (DeployStatus::Success, "Success", 4),
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(name)
+            );
+            assert_eq!(status.as_number(), number);
+            let mut d = parse_min("").unwrap();
+            d.status = status;
+            let out = write(&d, Platform::Windows);
+            assert!(String::from_utf8_lossy(&out).contains(&format!("<status>{name}</status>")));
+        }
+        assert_eq!(
+            serde_json::to_value(DeployStatus::Conflict).unwrap(),
+            serde_json::json!("Conflict")
+        );
+        let back: DeployStatus = serde_json::from_str("\"PartialSuccess\"").unwrap();
+        assert_eq!(back, DeployStatus::PartialSuccess);
+        let back: DeployStatus = serde_json::from_str("-1").unwrap();
+        assert_eq!(back, DeployStatus::Cancelled);
     }
 
     #[test]

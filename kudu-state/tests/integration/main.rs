@@ -1,7 +1,10 @@
 //! The core crate's integration tests: real homes on disk, built in Kudu's exact bytes.
 
+mod dotnet_time_readers;
 mod edge;
+mod explain_real_texts;
 mod heal;
+mod new_status_values;
 mod props;
 mod remediation;
 mod scenarios;
