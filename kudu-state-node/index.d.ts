@@ -214,7 +214,7 @@ export interface PlanOptions {
 export interface PlanStep {
   /**
    * What it does: `wait`, `fail-orphaned-record`, `remove-expired-lock`, `remove-corrupt-lock`,
-   * `remove-stalled-lock`, `remove-orphaned-temp`, `remove-folder-without-status`,
+   * `remove-stalled-lock`, `remove-folder-without-status`,
    * `repair-status-xml`, `repair-active` or `restart-scm` (the list may grow).
    */
   action: string
