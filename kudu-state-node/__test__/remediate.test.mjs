@@ -99,7 +99,7 @@ describe('Plan JSON', () => {
     const text = JSON.stringify(plan)
     const json = JSON.parse(text)
     assert.deepEqual(json, JSON.parse(plan.json))
-    assert.equal(json.schema, 1)
+    assert.equal(json.schema, 2)
     assert.equal(json.created, '2024-09-04T10:00:00Z')
     assert.equal(json.steps[0].action, 'remove-expired-lock')
     for (const copy of [ks.Plan.fromJSON(text), ks.Plan.fromJSON(json)]) {
