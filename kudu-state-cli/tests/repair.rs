@@ -24,6 +24,19 @@ fn bin(cwd: &Path) -> Command {
     c
 }
 
+/// Runs `cmd`, asserting its exit status, and returns its standard output.
+fn run_expect(cmd: &mut Command, code: i32) -> Vec<u8> {
+    let out = cmd.output().expect("run kudu-state");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Every file of the home outside kudu-state's own folder, with its bytes and mtime.
 fn tree(home: &Path) -> BTreeMap<String, (Vec<u8>, Option<std::time::SystemTime>)> {
     let mut out = BTreeMap::new();
@@ -91,33 +104,20 @@ fn apply_with_a_relative_home_and_undo_from_elsewhere_touch_the_real_home() {
     let before = tree(&home);
 
     // plan from the parent with a relative path, apply the plan file from another directory.
-    let out = bin(base.path())
-        .args(["plan", "home", "--json", "--now", NOW])
-        .output()
-        .expect("plan");
-    assert_eq!(
-        out.status.code(),
-        Some(10),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let plan_json = run_expect(
+        bin(base.path()).args(["plan", "home", "--json", "--now", NOW]),
+        10,
     );
-    let plan_file = elsewhere.path().join("plan.json");
-    std::fs::write(&plan_file, &out.stdout).expect("save plan");
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    std::fs::write(elsewhere.path().join("plan.json"), &plan_json).expect("save plan");
+    let plan: serde_json::Value = serde_json::from_slice(&plan_json).expect("json");
     assert_eq!(
         Path::new(plan["home"].as_str().expect("home")),
         home.canonicalize().expect("canonical"),
         "the plan names the home by its absolute path"
     );
-    let out = bin(elsewhere.path())
-        .args(["apply", "--plan", "plan.json", "--yes"])
-        .output()
-        .expect("apply");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_expect(
+        bin(elsewhere.path()).args(["apply", "--plan", "plan.json", "--yes"]),
+        0,
     );
     assert!(
         !elsewhere.path().join("site").exists(),
@@ -127,17 +127,7 @@ fn apply_with_a_relative_home_and_undo_from_elsewhere_touch_the_real_home() {
 
     // undo from a third directory, with the backup path as printed.
     let backup = backups(&home).pop().expect("backup");
-    let out = bin(Path::new("/"))
-        .arg("undo")
-        .arg(&backup)
-        .output()
-        .expect("undo");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_expect(bin(Path::new("/")).arg("undo").arg(&backup), 0);
     assert_eq!(tree(&home), before, "undo restored the real home");
     assert!(!Path::new("/site/deployments").exists());
 
@@ -167,12 +157,12 @@ fn a_killed_apply_is_finished_by_running_it_again_and_undone_exactly() {
     let home = base.path().join("home");
     neglected(&home, 1500);
     let before = tree(&home);
-    let out = bin(base.path())
-        .args(["plan", "home", "--json", "--now", NOW])
-        .output()
-        .expect("plan");
-    std::fs::write(base.path().join("plan.json"), &out.stdout).expect("plan file");
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let plan_json = run_expect(
+        bin(base.path()).args(["plan", "home", "--json", "--now", NOW]),
+        10,
+    );
+    std::fs::write(base.path().join("plan.json"), &plan_json).expect("plan file");
+    let plan: serde_json::Value = serde_json::from_slice(&plan_json).expect("json");
     assert_eq!(plan["steps"].as_array().map(Vec::len), Some(1501));
 
     let journal_lines = |home: &Path| {
@@ -208,29 +198,17 @@ fn a_killed_apply_is_finished_by_running_it_again_and_undone_exactly() {
         assert!(!status.success(), "killed");
     }
     assert_eq!(backups(&home).len(), 1, "every run resumed the same backup");
-    let out = bin(base.path())
-        .args(["apply", "--plan", "plan.json", "--yes"])
-        .output()
-        .expect("apply");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_expect(
+        bin(base.path()).args(["apply", "--plan", "plan.json", "--yes"]),
+        0,
     );
     assert_eq!(backups(&home).len(), 1);
 
-    let out = bin(base.path())
-        .args(["diagnose", "home", "--json", "--now", NOW])
-        .output()
-        .expect("diagnose");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    let diagnosis = run_expect(
+        bin(base.path()).args(["diagnose", "home", "--json", "--now", NOW]),
+        0,
     );
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let d: serde_json::Value = serde_json::from_slice(&diagnosis).expect("json");
     let warnings: Vec<_> = d["findings"]
         .as_array()
         .expect("findings")
@@ -245,16 +223,6 @@ fn a_killed_apply_is_finished_by_running_it_again_and_undone_exactly() {
     assert!(stray.is_empty(), "temp files left: {stray:?}");
 
     let backup = backups(&home).pop().expect("backup");
-    let out = bin(base.path())
-        .arg("undo")
-        .arg(&backup)
-        .output()
-        .expect("undo");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_expect(bin(base.path()).arg("undo").arg(&backup), 0);
     assert_eq!(tree(&home), before, "undo restored the tree byte for byte");
 }
