@@ -8,6 +8,7 @@ use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// Names of the emulator's own temporary files (atomic writes); listings and zips skip them.
 pub const TEMP_PREFIX: &str = ".kudu-emulator-tmp-";
@@ -145,7 +146,11 @@ pub fn create_dirs(home: &Path, segments: &[String]) -> io::Result<PathBuf> {
 /// Replaces (or creates) `path` with `bytes`: a temporary file in the same directory, then a
 /// rename, so readers see the old or the new content, never a part. A link at `path` is replaced,
 /// not followed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+///
+/// The new file's last-write time is the precise current time, and always later than
+/// `previous` (the replaced file's): Linux stamps files with a coarse clock, so two quick writes
+/// would otherwise share a time, hence an ETag, and a stale If-Match would pass.
+pub fn write_atomic(path: &Path, bytes: &[u8], previous: Option<SystemTime>) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path
         .parent()
@@ -155,11 +160,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
+    let mut time = SystemTime::now();
+    if let Some(previous) = previous.filter(|p| time <= *p) {
+        time = previous + Duration::from_nanos(100);
+    }
     let written = (|| {
         let mut file: File =
             no_follow(OpenOptions::new().write(true).create_new(true)).open(&temp)?;
         file.write_all(bytes)?;
-        file.flush()
+        file.set_modified(time)
     })();
     let renamed = written.and_then(|()| fs::rename(&temp, path));
     if renamed.is_err() {

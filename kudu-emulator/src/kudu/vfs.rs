@@ -443,7 +443,8 @@ fn put(ctx: &Ctx<'_>, target: &Target) -> HttpResponse {
         Ok(dir) => dir.join(target.segments.last().map_or("", String::as_str)),
         Err(e) => return write_conflict(ctx, target, &e.to_string()),
     };
-    if let Err(e) = fs::write_atomic(&path, &ctx.request.body) {
+    let previous = existing.as_ref().and_then(|meta| meta.modified().ok());
+    if let Err(e) = fs::write_atomic(&path, &ctx.request.body, previous) {
         return write_conflict(ctx, target, &e.to_string());
     }
     let ticks = match std::fs::symlink_metadata(&path) {

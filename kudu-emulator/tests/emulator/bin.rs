@@ -1,0 +1,91 @@
+//! The `kudu-emulator` binary the Python and Node suites start.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{Client, Home, basic};
+
+#[test]
+fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
+    let home = Home::new();
+    home.write("site/deployments/active", "abc123");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
+        .args([
+            "--home",
+            home.path().to_str().unwrap(),
+            "--platform",
+            "linux",
+        ])
+        .args([
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--token",
+            "tok",
+            "--latency-ms",
+            "1",
+        ])
+        .args(["--instances", "a,b"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim_end();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first:?}");
+
+    let path = "/api/vfs/site/deployments/active";
+    assert_eq!(Client::new(url).get(path).status, 401);
+    let with_basic = Client::new(url).with("Authorization", &basic("u", "p"));
+    assert_eq!(with_basic.get(path).text(), "abc123");
+    let with_token = Client::new(url).with("Authorization", "Bearer tok");
+    let resp = with_token.get(path);
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.header("set-cookie"),
+        Some("ARRAffinity=a;Path=/;HttpOnly")
+    );
+    // --token is also what ARM requires.
+    let arm = with_token.get(
+        "/subscriptions/00000000-0000-4000-8000-000000005ab5/resourceGroups/rg-emulator/providers/Microsoft.Web/sites/emulated-app/instances?api-version=2023-12-01",
+    );
+    assert_eq!(arm.json()["value"][1]["name"], "b");
+
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("kudu-emulator did not stop at end of stdin");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+}
+
+#[test]
+fn the_binary_refuses_bad_arguments() {
+    for args in [
+        vec!["--platform", "linux"],
+        vec!["--home", "/nonexistent-kudu-home", "--platform", "linux"],
+        vec!["--home", ".", "--platform", "macos"],
+        vec!["--home", ".", "--platform", "linux", "--user", "u"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}
