@@ -5,7 +5,7 @@
 //! a link swapped in after the walk is refused too.
 
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -73,15 +73,13 @@ fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
     options
 }
 
-/// Reads a regular file, refusing a link.
-pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = no_follow(OpenOptions::new().read(true)).open(path)?;
+/// Opens a regular file for reading, refusing a link.
+pub fn open_file(path: &Path) -> io::Result<File> {
+    let file = no_follow(OpenOptions::new().read(true)).open(path)?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::other("not a regular file"));
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(file)
 }
 
 /// The entries of a directory with their own (`lstat`) metadata, emulator temp files left out,
@@ -216,6 +214,13 @@ pub fn remove_tree(dir: &Path, rel: &str, held: &dyn Fn(&str) -> bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        open_file(path)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
 
     fn segs(path: &str) -> Vec<String> {
         path.split('/').map(str::to_owned).collect()

@@ -284,6 +284,9 @@ pub type StreamFn = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 pub enum Body {
     Empty,
     Bytes(Vec<u8>),
+    /// Exactly this many bytes from a reader (a file), sent with `Content-Length`; a reader that
+    /// ends early breaks the connection rather than send a short body.
+    Sized(u64, Box<dyn Read + Send>),
     /// Sent with `Transfer-Encoding: chunked`, no `Content-Length`.
     Stream(StreamFn),
 }
@@ -293,6 +296,7 @@ impl std::fmt::Debug for Body {
         match self {
             Body::Empty => f.write_str("Empty"),
             Body::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Body::Sized(len, _) => write!(f, "Sized({len} bytes)"),
             Body::Stream(_) => f.write_str("Stream"),
         }
     }
@@ -338,6 +342,18 @@ impl HttpResponse {
         self
     }
 
+    /// A response of `len` bytes read from `reader`.
+    pub fn sized(
+        status: u16,
+        content_type: &str,
+        len: u64,
+        reader: impl Read + Send + 'static,
+    ) -> Self {
+        let mut response = Self::new(status).header("Content-Type", content_type);
+        response.body = Body::Sized(len, Box::new(reader));
+        response
+    }
+
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Body::Bytes(body.into());
         self
@@ -372,6 +388,7 @@ fn head_bytes(response: &HttpResponse, keep_alive: bool) -> Vec<u8> {
         match &response.body {
             Body::Empty => head.push_str("Content-Length: 0\r\n"),
             Body::Bytes(bytes) => head.push_str(&format!("Content-Length: {}\r\n", bytes.len())),
+            Body::Sized(len, _) => head.push_str(&format!("Content-Length: {len}\r\n")),
             Body::Stream(_) => head.push_str("Transfer-Encoding: chunked\r\n"),
         }
     }
@@ -395,6 +412,11 @@ pub fn write_response(
         match response.body {
             Body::Empty => {}
             Body::Bytes(bytes) => out.write_all(&bytes)?,
+            Body::Sized(len, reader) => {
+                if io::copy(&mut reader.take(len), &mut out)? != len {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+            }
             Body::Stream(produce) => {
                 let mut chunked = ChunkedWriter::new(&mut out);
                 produce(&mut chunked)?;

@@ -6,7 +6,7 @@ mod side_effects;
 mod vfs;
 mod zip;
 
-use std::io::Write;
+use std::io::{self, Cursor, Read, Write};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -235,18 +235,25 @@ fn compress(request: &HttpRequest, mut response: HttpResponse) -> HttpResponse {
         .and_then(|t| t.split(';').next())
         .map(|t| t.trim().to_ascii_lowercase());
     let compressible = content_type.is_some_and(|t| COMPRESSIBLE.contains(&t.as_str()));
-    let has_body = matches!(&response.body, Body::Bytes(b) if !b.is_empty());
+    let has_body = match &response.body {
+        Body::Bytes(bytes) => !bytes.is_empty(),
+        Body::Sized(len, _) => *len > 0,
+        Body::Empty | Body::Stream(_) => false,
+    };
     if !(accepts_gzip && compressible && has_body)
         || response.get_header("content-encoding").is_some()
     {
         return response;
     }
-    let Body::Bytes(bytes) = std::mem::replace(&mut response.body, Body::Empty) else {
-        return response;
+    let mut source: Box<dyn Read + Send> = match std::mem::replace(&mut response.body, Body::Empty)
+    {
+        Body::Bytes(bytes) => Box::new(Cursor::new(bytes)),
+        Body::Sized(len, reader) => Box::new(reader.take(len)),
+        Body::Empty | Body::Stream(_) => return response,
     };
     response.body = Body::Stream(Box::new(move |out: &mut dyn Write| {
         let mut gzip = GzEncoder::new(out, Compression::default());
-        gzip.write_all(&bytes)?;
+        io::copy(&mut source, &mut gzip)?;
         gzip.finish()?;
         Ok(())
     }));

@@ -1,7 +1,8 @@
 //! `/api/vfs/{*path}`: Kudu's `VfsControllerBase` + `VfsController` (Windows, Web API) and their
 //! KuduLite ports (Linux, ASP.NET Core 2.2), over the home directory.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -250,8 +251,10 @@ fn file(ctx: &Ctx<'_>, target: &Target, meta: &Metadata) -> HttpResponse {
             .header("Last-Modified", last_modified);
     }
     let path = fs::join(&ctx.shared.home, &target.segments);
-    let bytes = match fs::read_file(&path) {
-        Ok(bytes) => bytes,
+    // Opened for reading, shared (Kudu's GetFileReadStream): a held lock file reads fine.
+    let opened = fs::open_file(&path).and_then(|file| Ok((file.metadata()?.len(), file)));
+    let (len, file) = match opened {
+        Ok(opened) => opened,
         Err(e) => return ctx.exception(404, None, &e.to_string(), IO_EXCEPTION),
     };
     let mime = dotnet::mime(
@@ -259,8 +262,8 @@ fn file(ctx: &Ctx<'_>, target: &Target, meta: &Metadata) -> HttpResponse {
         target.segments.last().map_or("", String::as_str),
     );
     let response = match (is_range, ranges) {
-        (true, Some(ranges)) => ranged(ctx, bytes, &ranges, mime, request.header("range")),
-        _ => HttpResponse::with_body(200, mime, bytes),
+        (true, Some(ranges)) => ranged(ctx, file, len, &ranges, mime, request.header("range")),
+        _ => HttpResponse::sized(200, mime, len, file),
     };
     response
         .header("ETag", etag)
@@ -317,14 +320,19 @@ fn span(spec: RangeSpec, len: u64) -> Option<(u64, u64)> {
 /// 416 (`InvalidByteRangeException`, `Content-Range: bytes */len`) when none overlaps.
 fn ranged(
     ctx: &Ctx<'_>,
-    bytes: Vec<u8>,
+    mut file: File,
+    len: u64,
     ranges: &[RangeSpec],
     mime: &str,
     header: Option<&str>,
 ) -> HttpResponse {
-    let len = bytes.len() as u64;
     let spans: Vec<(u64, u64)> = ranges.iter().filter_map(|r| span(*r, len)).collect();
-    let slice = |(a, b): (u64, u64)| &bytes[a as usize..=b as usize];
+    let mut part = |(from, to): (u64, u64)| -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(from))?;
+        (&mut file).take(to - from + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
     match spans.as_slice() {
         [] => ctx
             .exception(
@@ -337,20 +345,26 @@ fn ranged(
                 "System.Net.Http.InvalidByteRangeException",
             )
             .header("Content-Range", format!("bytes */{len}")),
-        [one] => HttpResponse::with_body(206, mime, slice(*one))
-            .header("Content-Range", format!("bytes {}-{}/{len}", one.0, one.1)),
+        [(from, to)] => match file.seek(SeekFrom::Start(*from)) {
+            Ok(_) => HttpResponse::sized(206, mime, to - from + 1, file)
+                .header("Content-Range", format!("bytes {from}-{to}/{len}")),
+            Err(e) => ctx.exception(404, None, &e.to_string(), IO_EXCEPTION),
+        },
         several => {
             const BOUNDARY: &str = "kudu-emulator-byteranges";
             let mut body = Vec::new();
-            for part in several {
+            for &(from, to) in several {
+                let bytes = match part((from, to)) {
+                    Ok(bytes) => bytes,
+                    Err(e) => return ctx.exception(404, None, &e.to_string(), IO_EXCEPTION),
+                };
                 body.extend_from_slice(
                     format!(
-                        "--{BOUNDARY}\r\nContent-Type: {mime}\r\nContent-Range: bytes {}-{}/{len}\r\n\r\n",
-                        part.0, part.1
+                        "--{BOUNDARY}\r\nContent-Type: {mime}\r\nContent-Range: bytes {from}-{to}/{len}\r\n\r\n"
                     )
                     .as_bytes(),
                 );
-                body.extend_from_slice(slice(*part));
+                body.extend_from_slice(&bytes);
                 body.extend_from_slice(b"\r\n");
             }
             body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());

@@ -153,7 +153,7 @@ fn add_contents<W: Write>(
             continue;
         }
         // A link fails here (O_NOFOLLOW) and is skipped like any file that cannot be opened.
-        let Ok(bytes) = fs::read_file(&path) else {
+        let Ok(mut file) = fs::open_file(&path) else {
             continue;
         };
         let options = SimpleFileOptions::default()
@@ -162,7 +162,7 @@ fn add_contents<W: Write>(
             .last_modified_time(zip_time(&meta));
         zip.start_file(entry_name, options)
             .map_err(io::Error::other)?;
-        zip.write_all(&bytes)?;
+        io::copy(&mut file, zip)?;
     }
     Ok(())
 }

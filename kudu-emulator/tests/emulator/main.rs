@@ -17,3 +17,11 @@ mod util;
 mod vfs_read;
 mod vfs_write;
 mod zip;
+
+/// Tests share an emulator across threads.
+#[test]
+fn emulator_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<kudu_emulator::Emulator>();
+    check::<kudu_emulator::Request>();
+}

@@ -388,3 +388,25 @@ fn dot_segments_are_refused() {
     raw.send("GET", "/api/vfs/site/%2e%2e/site/", &[]);
     assert_eq!(raw.read_response(false).unwrap().status, 400);
 }
+
+#[test]
+fn large_files_stream_whole_ranged_and_gzipped() {
+    let content: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let home = Home::new();
+    home.write("site/deployments/x/log.log", &content);
+    let path = "/api/vfs/site/deployments/x/log.log";
+    let windows = start(&home, Options::new(Platform::Windows));
+    let client = Client::new(&windows.url());
+    let whole = client.get(path);
+    assert_eq!(whole.header("content-length"), Some("3000000"));
+    assert!(whole.body == content);
+    let tail = client.get_with(path, &[("Range", "bytes=-1000")]);
+    assert_eq!(tail.status, 206);
+    assert!(tail.body == content[content.len() - 1000..]);
+    let linux = start(&home, Options::new(Platform::Linux));
+    let gzipped = Client::new(&linux.url()).get_with(path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    assert!(gunzip(&gzipped.body) == content);
+}
