@@ -271,39 +271,42 @@ fn handle(shared: &Shared, request: &HttpRequest, stream: &TcpStream, connection
         return false;
     }
     let fault = lock(&shared.faults).take(&request.method, &request.path);
+    let kind = fault.as_ref().map(|f| f.kind.clone());
     let mut entry = Request::new(request, connection);
-    entry.fault = fault.as_ref().map(|f| f.kind.clone());
+    entry.fault.clone_from(&kind);
     let head_only = request.method == "HEAD";
     let keep_alive = request.keep_alive;
-    let response = match fault.as_ref().map(|f| (&f.kind, f)) {
-        Some((FaultKind::Silent, _)) => {
+    let response = match kind {
+        Some(FaultKind::Silent) => {
             shared.record(entry);
             wait_for_close(stream);
             return false;
         }
-        Some((FaultKind::EndlessBody { interval }, _)) => {
+        Some(FaultKind::EndlessBody { interval }) => {
             entry.status = Some(200);
             shared.record(entry);
-            endless_body(shared, stream, *interval, head_only);
+            endless_body(shared, stream, interval, head_only);
             return false;
         }
-        Some((FaultKind::Status(status), fault)) => {
-            let mut answer = HttpResponse::text(*status, http::reason(*status));
-            answer.headers.extend(fault.headers.iter().cloned());
+        Some(FaultKind::Status(status)) => {
+            let mut answer = HttpResponse::text(status, http::reason(status));
+            answer
+                .headers
+                .extend(fault.iter().flat_map(|f| f.headers.iter().cloned()));
             answer
         }
-        Some((FaultKind::Latency(extra), _)) => {
-            if !shared.pause(*extra) {
+        Some(FaultKind::Latency(extra)) => {
+            if !shared.pause(extra) {
                 return false;
             }
             route(shared, request, &mut entry)
         }
-        Some((FaultKind::DropMidResponse, _)) | None => route(shared, request, &mut entry),
+        Some(FaultKind::DropMidResponse) | None => route(shared, request, &mut entry),
     };
     entry.status = Some(response.status);
     shared.record(entry);
     let mut out = stream;
-    if matches!(fault.map(|f| f.kind), Some(FaultKind::DropMidResponse)) {
+    if kind == Some(FaultKind::DropMidResponse) {
         let (bytes, head_len) = render(response, head_only, keep_alive);
         let cut = if bytes.len() > head_len {
             head_len + (bytes.len() - head_len) / 2
