@@ -2,13 +2,18 @@
 //!
 //! ```text
 //! kudu-emulator --home DIR --platform linux|windows [--user U --password P] [--token T]
-//!               [--latency-ms N] [--instances NAME,NAME...]
+//!               [--latency-ms N] [--instances NAME,NAME...] [--hold REL_PATH[@INSTANCE]]...
 //! ```
 //!
-//! Binds 127.0.0.1:0, prints the base URL as the first line of stdout, and serves until stdin
-//! reaches end of file (or the process is killed). `--token T` makes the SCM site accept
-//! `Bearer T` and is also the access token the fake Entra endpoint hands out and fake ARM
-//! requires; with both credentials, either is accepted.
+//! Binds 127.0.0.1:0, prints the base URL as the first line of stdout, then one line of JSON with
+//! what a test needs to sign in through the fake Azure endpoints (tenant, client id, tokens,
+//! subscription, resource group, app, instances, OIDC request URL), and serves until stdin
+//! reaches end of file (or the process is killed).
+//!
+//! `--token T` makes the SCM site accept `Bearer T` and is also the access token the fake Entra
+//! endpoint hands out and fake ARM requires; with both credentials, either is accepted.
+//! `--hold` makes a Windows lock file held by Kudu on an instance (the first by default), as
+//! `Emulator::hold` does; repeat it for several.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -17,7 +22,7 @@ use std::time::Duration;
 
 use kudu_emulator::{Auth, Emulator, Options, Platform};
 
-const USAGE: &str = "usage: kudu-emulator --home DIR --platform linux|windows [--user U --password P] [--token T] [--latency-ms N] [--instances A,B]";
+const USAGE: &str = "usage: kudu-emulator --home DIR --platform linux|windows [--user U --password P] [--token T] [--latency-ms N] [--instances A,B] [--hold REL_PATH[@INSTANCE]]...";
 
 #[derive(Debug, Default)]
 struct Args {
@@ -28,6 +33,8 @@ struct Args {
     token: Option<String>,
     latency_ms: u64,
     instances: Option<Vec<String>>,
+    /// (path relative to home, instance or the first one)
+    holds: Vec<(String, Option<String>)>,
 }
 
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -65,6 +72,10 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                         .collect(),
                 );
             }
+            "--hold" => args.holds.push(match value.rsplit_once('@') {
+                Some((path, instance)) => (path.to_owned(), Some(instance.to_owned())),
+                None => (value, None),
+            }),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
@@ -123,8 +134,33 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let instances = &emulator.options().instances;
+    for (path, instance) in &args.holds {
+        let instance = instance.as_ref().unwrap_or(&instances[0]);
+        if !instances.contains(instance) {
+            eprintln!("kudu-emulator: --hold names `{instance}`, not one of {instances:?}");
+            return ExitCode::from(2);
+        }
+        emulator.hold(path, instance);
+    }
+    let az = &emulator.options().azure;
+    let info = serde_json::json!({
+        "url": emulator.url(),
+        "platform": if emulator.options().platform == Platform::Linux { "linux" } else { "windows" },
+        "instances": instances,
+        "scm_host": emulator.host(),
+        "oidc_request_url": emulator.oidc_request_url(),
+        "oidc_request_token": az.oidc_request_token,
+        "federated_token": az.federated_token,
+        "tenant": az.tenant,
+        "client_id": az.client_id,
+        "access_token": az.access_token,
+        "subscription": az.subscription,
+        "resource_group": az.resource_group,
+        "app": az.app,
+    });
     let mut stdout = io::stdout().lock();
-    if writeln!(stdout, "{}", emulator.url())
+    if writeln!(stdout, "{}\n{info}", emulator.url())
         .and_then(|()| stdout.flush())
         .is_err()
     {

@@ -1,7 +1,7 @@
 //! The `kudu-emulator` binary the Python and Node suites start.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{Client, Home, basic};
@@ -32,12 +32,17 @@ fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    stdout.read_line(&mut first).unwrap();
     let url = first.trim_end();
     assert!(url.starts_with("http://127.0.0.1:"), "{first:?}");
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    let info: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(info["url"], url);
+    assert_eq!(info["instances"], serde_json::json!(["a", "b"]));
+    assert_eq!(info["access_token"], "tok");
 
     let path = "/api/vfs/site/deployments/active";
     assert_eq!(Client::new(url).get(path).status, 401);
@@ -51,11 +56,19 @@ fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
         Some("ARRAffinity=a;Path=/;HttpOnly")
     );
     // --token is also what ARM requires.
-    let arm = with_token.get(
-        "/subscriptions/00000000-0000-4000-8000-000000005ab5/resourceGroups/rg-emulator/providers/Microsoft.Web/sites/emulated-app/instances?api-version=2023-12-01",
-    );
+    let arm = with_token.get(&format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Web/sites/{}/instances?api-version=2023-12-01",
+        info["subscription"].as_str().unwrap(),
+        info["resource_group"].as_str().unwrap(),
+        info["app"].as_str().unwrap(),
+    ));
     assert_eq!(arm.json()["value"][1]["name"], "b");
 
+    stop(child);
+}
+
+/// Closes stdin and waits (bounded) for a clean exit.
+fn stop(mut child: Child) {
     drop(child.stdin.take());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -72,12 +85,47 @@ fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
 }
 
 #[test]
+fn the_binary_holds_windows_lock_files() {
+    let home = Home::new();
+    home.write("site/locks/deployments.lock", "{}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
+        .args([
+            "--home",
+            home.path().to_str().unwrap(),
+            "--platform",
+            "windows",
+        ])
+        .args([
+            "--instances",
+            "a,b",
+            "--hold",
+            "site/locks/deployments.lock@b",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let client = Client::new(first.trim_end());
+    let lock = "/api/vfs/site/locks/deployments.lock";
+    assert_eq!(client.delete(lock, &[("If-Match", "*")]).status, 404);
+    let b = Client::new(first.trim_end()).with("Cookie", "ARRAffinity=b");
+    assert_eq!(b.delete("/api/processes/0", &[]).status, 204);
+    assert_eq!(client.delete(lock, &[("If-Match", "*")]).status, 200);
+    stop(child);
+}
+
+#[test]
 fn the_binary_refuses_bad_arguments() {
     for args in [
         vec!["--platform", "linux"],
         vec!["--home", "/nonexistent-kudu-home", "--platform", "linux"],
         vec!["--home", ".", "--platform", "macos"],
         vec!["--home", ".", "--platform", "linux", "--user", "u"],
+        vec!["--home", ".", "--platform", "windows", "--hold", "x@nobody"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
             .args(&args)
