@@ -159,13 +159,10 @@ fn main() -> ExitCode {
         "resource_group": az.resource_group,
         "app": az.app,
     });
+    // A parent that reads the URL and closes the pipe must not stop the server: only the end of
+    // stdin does, so a failed write is ignored.
     let mut stdout = io::stdout().lock();
-    if writeln!(stdout, "{}\n{info}", emulator.url())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
-        return ExitCode::FAILURE;
-    }
+    let _ = write!(stdout, "{}\n{info}\n", emulator.url()).and_then(|()| stdout.flush());
     drop(stdout);
     // Serve until stdin closes.
     let mut sink = [0u8; 256];
