@@ -109,17 +109,28 @@ impl Ctx<'_> {
 }
 
 pub(crate) fn handle(ctx: &Ctx<'_>, raw: &str) -> HttpResponse {
-    let Some(target) = Target::parse(ctx.platform, raw) else {
-        return ctx.error(
-            400,
-            "The request path is not valid for the emulator (. or .. segment).",
-        );
+    let target = match Target::of_route(ctx, raw) {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
     };
     match ctx.request.method.as_str() {
-        "GET" | "HEAD" => get(ctx, &target),
+        "GET" | "HEAD" => get_item(ctx, &target, listing, file),
         "PUT" => put(ctx, &target),
         "DELETE" => delete(ctx, &target),
         _ => ctx.method_not_allowed(),
+    }
+}
+
+impl Target {
+    /// The target of a `{*path}` route (the URL path after `/api/vfs` or `/api/zip`), or the 400
+    /// the emulator answers for `.` and `..` segments.
+    pub(crate) fn of_route(ctx: &Ctx<'_>, raw: &str) -> Result<Target, HttpResponse> {
+        Target::parse(ctx.platform, raw).ok_or_else(|| {
+            ctx.error(
+                400,
+                "The request path is not valid for the emulator (. or .. segment).",
+            )
+        })
     }
 }
 
@@ -127,12 +138,19 @@ fn modified(meta: &Metadata) -> i64 {
     dotnet::ticks(meta.modified().unwrap_or(SystemTime::UNIX_EPOCH))
 }
 
-fn get(ctx: &Ctx<'_>, target: &Target) -> HttpResponse {
+/// `VfsControllerBase.GetItem`, which the VFS and zip controllers share: 404 when missing, 307
+/// between file and directory URLs, then the controller's answer for a directory or a file.
+pub(crate) fn get_item(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    directory: impl FnOnce(&Ctx<'_>, &Target) -> HttpResponse,
+    file: impl FnOnce(&Ctx<'_>, &Target, &Metadata) -> HttpResponse,
+) -> HttpResponse {
     match fs::lookup(&ctx.shared.home, &target.segments) {
         Node::Missing => ctx.not_found(target),
         Node::Link | Node::ThroughLink => ctx.link_refused(target),
         Node::Dir if !target.trailing_slash => ctx.redirect(true),
-        Node::Dir => listing(ctx, target),
+        Node::Dir => directory(ctx, target),
         Node::File(_) if target.trailing_slash => ctx.redirect(false),
         Node::File(meta) => file(ctx, target, &meta),
     }

@@ -14,38 +14,26 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use super::Ctx;
-use super::vfs::Target;
+use super::vfs::{Target, get_item};
 use crate::Platform;
 use crate::dotnet;
-use crate::fs::{self, Node};
+use crate::fs;
 use crate::http::{Body, HttpResponse};
 use crate::server::lock;
 
 pub(crate) fn handle(ctx: &Ctx<'_>, raw: &str) -> HttpResponse {
-    let Some(target) = Target::parse(ctx.platform, raw) else {
-        return ctx.error(
-            400,
-            "The request path is not valid for the emulator (. or .. segment).",
-        );
+    let target = match Target::of_route(ctx, raw) {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
     };
     match ctx.request.method.as_str() {
-        "GET" | "HEAD" => {}
-        "PUT" => {
-            return ctx.error(
-                501,
-                "PUT /api/zip/ (extract over a folder) is not emulated by kudu-emulator.",
-            );
-        }
-        _ => return ctx.method_not_allowed(),
-    }
-    match fs::lookup(&ctx.shared.home, &target.segments) {
-        Node::Missing => ctx.not_found(&target),
-        Node::Link | Node::ThroughLink => ctx.link_refused(&target),
-        Node::Dir if !target.trailing_slash => ctx.redirect(true),
-        Node::File(_) if target.trailing_slash => ctx.redirect(false),
         // "We don't support getting a file from the zip controller": an empty 404.
-        Node::File(_) => HttpResponse::new(404),
-        Node::Dir => stream(ctx, &target),
+        "GET" | "HEAD" => get_item(ctx, &target, stream, |_, _, _| HttpResponse::new(404)),
+        "PUT" => ctx.error(
+            501,
+            "PUT /api/zip/ (extract over a folder) is not emulated by kudu-emulator.",
+        ),
+        _ => ctx.method_not_allowed(),
     }
 }
 
