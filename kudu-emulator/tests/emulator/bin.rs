@@ -1,23 +1,37 @@
 //! The `kudu-emulator` binary the Python and Node suites start.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{Client, Home, basic};
+
+/// Starts the binary on `home` with these arguments; returns it with its stdout after the URL line.
+fn spawn(home: &Home, args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
+        .args(["--home", home.path().to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.trim_end().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first:?}");
+    (child, stdout, url)
+}
 
 #[test]
 fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
     let home = Home::new();
     home.write("site/deployments/active", "abc123");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
-        .args([
-            "--home",
-            home.path().to_str().unwrap(),
+    let (child, mut stdout, url) = spawn(
+        &home,
+        &[
             "--platform",
             "linux",
-        ])
-        .args([
             "--user",
             "u",
             "--password",
@@ -26,17 +40,11 @@ fn the_binary_prints_its_url_serves_and_stops_at_stdin_eof() {
             "tok",
             "--latency-ms",
             "1",
-        ])
-        .args(["--instances", "a,b"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first.trim_end();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first:?}");
+            "--instances",
+            "a,b",
+        ],
+    );
+    let url = url.as_str();
     let mut second = String::new();
     stdout.read_line(&mut second).unwrap();
     let info: serde_json::Value = serde_json::from_str(&second).unwrap();
@@ -88,31 +96,23 @@ fn stop(mut child: Child) {
 fn the_binary_holds_windows_lock_files() {
     let home = Home::new();
     home.write("site/locks/deployments.lock", "{}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kudu-emulator"))
-        .args([
-            "--home",
-            home.path().to_str().unwrap(),
+    let (child, stdout, url) = spawn(
+        &home,
+        &[
             "--platform",
             "windows",
-        ])
-        .args([
             "--instances",
             "a,b",
             "--hold",
             "site/locks/deployments.lock@b",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let client = Client::new(first.trim_end());
+        ],
+    );
+    // Stop reading after the URL: the server keeps serving (only stdin's end stops it).
+    drop(stdout);
+    let client = Client::new(&url);
     let lock = "/api/vfs/site/locks/deployments.lock";
     assert_eq!(client.delete(lock, &[("If-Match", "*")]).status, 404);
-    let b = Client::new(first.trim_end()).with("Cookie", "ARRAffinity=b");
+    let b = Client::new(&url).with("Cookie", "ARRAffinity=b");
     assert_eq!(b.delete("/api/processes/0", &[]).status, 204);
     assert_eq!(client.delete(lock, &[("If-Match", "*")]).status, 200);
     stop(child);
