@@ -113,7 +113,7 @@ pub fn http_date(ticks: i64) -> String {
 
 /// The media type Kudu gives a file name.
 ///
-/// [inferred] Windows Kudu asks the registry (`HKCR\.ext\Content Type`) and KuduLite asks ASP.NET
+/// \[inferred\] Windows Kudu asks the registry (`HKCR\.ext\Content Type`) and KuduLite asks ASP.NET
 /// Core's `FileExtensionContentTypeProvider`, both after their own `.js`/`.json` (+ `.log`, `.md`
 /// on Linux) entries. This table holds the extensions found in a Kudu home with the values those
 /// sources give; anything else is `application/octet-stream`, as both answer for unknown ones.

@@ -64,12 +64,29 @@
 //! has its own thread; requests on one kept-alive connection are handled in turn, requests on
 //! different connections at once, so concurrency and in-flight counts are real.
 //!
-//! # Not emulated faithfully
+//! # Choices where Kudu could not be copied exactly
 //!
-//! Kudu's special root entries (`SystemDrive`, `LocalSiteRoot`), case-insensitive paths on
-//! Windows, read-only and access-denied files, `PUT /api/zip/` (answers 501), the deployment
-//! engine behind the side-effect routes, and Kudu restarts taking time (inject a fault for
-//! that). Times are UTC everywhere (Kudu's zip entries use local time).
+//! - **Windows PUT without `If-Match`** on an existing file answers 412 with the *mismatch* text
+//!   and the current ETag, not the "requires an If-Match header" text: Web API's `IfMatch` is
+//!   never null, and Kudu's functional test `VfsControllerBaseTest` ("Check that 2nd create
+//!   attempt fails") expects that ETag. Linux keeps the "requires" text \[inferred\].
+//! - **Every write gets a new last-write time** (the precise clock, later than the old one), so
+//!   every write changes the ETag; on a real site two writes within one tick of the file
+//!   system's clock could share one.
+//! - **Symbolic links** are listed as files (their own size and times) and never read, written
+//!   or deleted through (404, or 409 for PUT); .NET would follow them.
+//! - **Listings** are sorted by name (case-folded on Windows, as NTFS enumerates); Linux's real
+//!   order is the directory's. Dates follow Json.NET: up to 7 fraction digits, trailing zeros
+//!   dropped.
+//! - **`DELETE /api/processes/0`** answers 204 at once; the real Kudu kills itself, so the
+//!   answer may be a dropped connection or a front-end error (inject
+//!   [`FaultKind::DropMidResponse`] or a status for that), and a restart takes time.
+//! - **Front end**: plain HTTP on 127.0.0.1, `Set-Cookie: ARRAffinity=<instance>;Path=/;HttpOnly`
+//!   only (no `Secure`, `Domain` or `ARRAffinitySameSite`), a short text body for 401.
+//! - **Not emulated**: Kudu's special root entries (`SystemDrive`, `LocalSiteRoot`),
+//!   case-insensitive paths on Windows, read-only and access-denied files, `PUT /api/zip/`
+//!   (answers 501), the deployment engine behind the side-effect routes. Times are UTC
+//!   everywhere (Kudu's zip entries use local time).
 
 mod auth;
 pub mod azure;

@@ -205,7 +205,7 @@ fn route(ctx: &Ctx<'_>) -> HttpResponse {
 }
 
 /// KuduLite's `services.AddResponseCompression()` with its defaults: gzip for the default MIME
-/// types when the client accepts it. [inferred] The front end and Kestrel add nothing else.
+/// types when the client accepts it. \[inferred\] The front end and Kestrel add nothing else.
 fn compress(request: &HttpRequest, mut response: HttpResponse) -> HttpResponse {
     const COMPRESSIBLE: [&str; 8] = [
         "text/plain",
