@@ -17,7 +17,7 @@ cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (core + cli)"
+step "cargo test (core, cli, emulator)"
 cargo test --locked
 
 # Each part (Python package, Node package, benches, fuzzing) owns one script here, run in name order.
