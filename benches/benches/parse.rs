@@ -7,7 +7,8 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use divan::{Bencher, black_box};
 use kudu_state::Platform;
 use kudu_state::fixture::operation_lock_json;
-use kudu_state::{explain, lock, log_log, status_xml};
+use kudu_state::log::log_log;
+use kudu_state::{explain, lock, status_xml};
 use kudu_state_benches::{log_bytes, record_doc, record_log};
 use quick_xml::events::Event;
 

@@ -2,7 +2,8 @@
 #![no_main]
 
 use chrono::{DateTime, Utc};
-use kudu_state::lock::{Content, parse_linux_lock};
+use kudu_state::lock::parse_linux_lock;
+use kudu_state::store::Content;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! mid-file is the whole log, and every problem points at a line that exists.
 #![no_main]
 
-use kudu_state::log_log::{parse, parse_tail};
+use kudu_state::log::log_log::{parse, parse_tail};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

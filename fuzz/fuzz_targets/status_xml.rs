@@ -15,7 +15,7 @@
 
 use kudu_state::Platform;
 use kudu_state::dotnet_time::truncate_to_tick;
-use kudu_state::status_doc::StatusDoc;
+use kudu_state::status_xml::StatusDoc;
 use kudu_state::status_xml::{parse, write};
 use libfuzzer_sys::fuzz_target;
 

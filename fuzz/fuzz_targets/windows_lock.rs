@@ -1,7 +1,8 @@
 //! `lock::parse_operation_lock` (Windows `deployments.lock`, Linux idle locks) never panics.
 #![no_main]
 
-use kudu_state::lock::{Content, parse_operation_lock};
+use kudu_state::lock::parse_operation_lock;
+use kudu_state::store::Content;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

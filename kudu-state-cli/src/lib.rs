@@ -82,7 +82,7 @@ where
                 io.err,
                 "kudu-state: error[{}]: {}",
                 e.code(),
-                kudu_state::scan::error_chain(&e)
+                kudu_state::error_chain(&e)
             );
             match e.code() {
                 "INVALID_INPUT" => EXIT_USAGE,

@@ -43,7 +43,7 @@ pub(crate) fn finish<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
 /// the command prints it), `code` is [`kudu_state::Error::code`], `path` is [`kudu_state::Error::path`]
 /// when there is one.
 pub(crate) fn js_error(env: &Env, e: &kudu_state::Error) -> napi::Error {
-    let message = kudu_state::scan::error_chain(e);
+    let message = kudu_state::error_chain(e);
     let build = || -> napi::Result<napi::Error> {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, &message))?;
         obj.set_named_property("code", e.code())?;

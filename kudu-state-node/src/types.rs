@@ -213,7 +213,10 @@ impl Diagnosis {
                     severity: f.severity.into(),
                     path: f.path.clone(),
                     message: f.message.clone(),
-                    evidence: f.evidence.clone(),
+                    evidence: match serde_json::to_value(&f.evidence) {
+                        Ok(serde_json::Value::Object(map)) => map,
+                        _ => serde_json::Map::new(),
+                    },
                 })
                 .collect(),
             json: to_json!(d)?,

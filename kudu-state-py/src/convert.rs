@@ -5,48 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::{PyDelta, PyDict, PyList};
-use serde_json::Value;
+use pyo3::types::PyDelta;
 
 use crate::errors::invalid_argument;
-
-/// A JSON value as plain Python objects (dict, list, str, int, float, bool, None).
-pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(json_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => map_to_py(py, map)?.into_any(),
-    })
-}
-
-/// A JSON object as a `dict`.
-pub(crate) fn map_to_py<'py>(
-    py: Python<'py>,
-    map: &serde_json::Map<String, Value>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    for (k, v) in map {
-        dict.set_item(k, json_to_py(py, v)?)?;
-    }
-    Ok(dict)
-}
 
 /// The core's serde JSON of a value (`serde_json::to_string_pretty(&core)` at the call site), exactly as
 /// the command's `--json` output prints it.

@@ -4,9 +4,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
-use crate::convert::{map_to_py, to_dict, to_json, utc_or_now};
+use crate::convert::{to_dict, to_json, utc_or_now};
 use crate::enums::{Given, Platform, Severity, Verdict};
 use crate::errors::IntoPyResult;
 
@@ -134,8 +133,8 @@ impl PyFinding {
 
     /// The values it was decided from.
     #[getter]
-    fn evidence<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        map_to_py(py, &self.0.evidence)
+    fn evidence<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_dict(py, serde_json::to_string(&self.0.evidence))
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -54,7 +54,7 @@ pyo3::create_exception!(
 /// Converts a core error: the subclass for its code, or for `IO_ERROR` the builtin `OSError` subclass
 /// for its kind (with `errno`, `strerror` and `filename`); `.code` and `.path` are set on all of them.
 pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
-    let message = kudu_state::scan::error_chain(e);
+    let message = kudu_state::error_chain(e);
     let path = e.path().map(std::path::Path::to_path_buf);
     let err = if let Some(io) = e.io_error() {
         let args = (io.raw_os_error(), message, path.clone());

@@ -175,6 +175,19 @@ fn unwrap_fs_err(err: io::Error) -> io::Error {
     inner.unwrap_or(err)
 }
 
+/// An error and its sources on one line.
+#[must_use]
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(src) = cur {
+        s.push_str(": ");
+        s.push_str(&src.to_string());
+        cur = src.source();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,7 +196,7 @@ mod tests {
     fn fs_err_wrapping_is_removed_so_the_path_is_said_once() {
         let e = fs_err::symlink_metadata("/nonexistent/x").expect_err("missing");
         let e = Error::io("stat", "/nonexistent/x", e);
-        let chain = crate::scan::error_chain(&e);
+        let chain = error_chain(&e);
         assert_eq!(chain.matches("/nonexistent/x").count(), 1, "{chain}");
         assert_eq!(
             e.io_error().map(io::Error::kind),

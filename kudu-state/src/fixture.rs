@@ -320,12 +320,12 @@ pub fn log_text(lines: &[LogLine], platform: Platform) -> String {
     let mut out = String::with_capacity(lines.len() * 128);
     for (i, l) in lines.iter().enumerate() {
         let guid = if l.child { String::new() } else { fake_guid(i) };
-        out.push_str(&crate::log_log::entry_line(
+        out.push_str(&crate::log::entry_line(
             usize::from(l.child),
             l.time,
             &l.message,
             &guid,
-            crate::log_log::LogEntryType::from_number(i64::from(l.kind)),
+            crate::log::LogEntryType::from_number(i64::from(l.kind)),
             platform.newline(),
         ));
     }

@@ -13,14 +13,37 @@
 //! std::fs::create_dir_all(home.path().join("site/deployments"))?;
 //! std::fs::write(home.path().join("site/deployments/pending"), b"")?;
 //!
-//! let snapshot = kudu_state::scan(home.path(), &kudu_state::ScanOptions::default())?;
+//! let now = chrono::Utc::now();
+//! let (snapshot, diagnosis) =
+//!     kudu_state::diagnose_home(home.path(), now, &kudu_state::HomeOptions::default())?;
 //! assert!(snapshot.deployments.as_ref().is_some_and(|d| d.pending.is_some()));
+//! assert_eq!(diagnosis.verdict, kudu_state::Verdict::Idle);
 //! # Ok(()) }
 //! ```
+//!
+//! # Where a concept lives
+//!
+//! Each Kudu concept has one module with its model, how it is read, and the rules that judge it
+//! (`rules`); the pipeline stages only call them.
+//!
+//! | concept | module |
+//! |---|---|
+//! | the deployment lock, idle locks, `autoswap.lock` | [`lock`] |
+//! | a deployment record folder; Kudu's purge | [`record`] |
+//! | `status.xml` (reader, writer, compact form) | [`status_xml`] |
+//! | `log.log`, the legacy `log.xml`, a log's tail | [`log`] |
+//! | `active`, `pending`, `settings.xml`, `latest.json` | [`deployments`] |
+//! | Windows or Linux, and how a tree shows which | [`platform`] |
+//! | .NET's date-time texts | [`dotnet_time`] |
+//! | where the files are: the [`store::Store`] trait, the local file system | [`store`] |
+//! | pipeline: scan → diagnose → plan / apply / undo | [`scan`], [`diagnose`], [`remediate`] |
+//! | a 409 body | [`explain`] |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-// File I/O goes through fs-err or `fs` (see clippy.toml).
+// File I/O goes through fs-err or `store::local` (see clippy.toml).
 #![deny(clippy::disallowed_methods)]
+
+mod names;
 
 pub mod deployments;
 pub mod diagnose;
@@ -29,21 +52,22 @@ pub mod error;
 pub mod explain;
 #[cfg(feature = "fixture")]
 pub mod fixture;
-mod fs;
 pub mod lock;
-pub mod log_log;
+pub mod log;
 pub mod platform;
 pub mod record;
 pub mod remediate;
 pub mod scan;
 pub mod snapshot;
-pub mod status_doc;
 pub mod status_xml;
 pub mod store;
 pub mod wait;
 
-pub use diagnose::{DiagnoseOptions, Diagnosis, Finding, FindingCode, Severity, Verdict, diagnose};
-pub use error::{Error, Result};
+pub use diagnose::{
+    DiagnoseOptions, Diagnosis, Finding, FindingCode, HomeOptions, Severity, Verdict, diagnose,
+    diagnose_home,
+};
+pub use error::{Error, Result, error_chain};
 pub use platform::Platform;
 pub use remediate::{ApplyOptions, ApplyReport, Plan, PlanOptions, UndoReport, apply, plan, undo};
 pub use scan::{ScanOptions, scan};

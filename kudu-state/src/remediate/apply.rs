@@ -10,14 +10,14 @@ use super::journal::{Backup, Done, JournalState};
 use super::{Action, Op, Plan, Step, TargetKind, check_op, home};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
-use crate::fs::{
+use crate::store::local::{
     HomeLock, append, create_dirs_no_follow, create_new, digest, file_digest, lstat_opt, move_to,
     read_capped, remove_stale_temps, set_mtime, tree_digest, truncate, write_atomic,
 };
 use crate::store::{EntryKind, RelPath};
 
 /// Largest file apply reads whole (status files, `active`, `log.xml`); logs are only appended to.
-const READ_CAP: u64 = crate::fs::REWRITE_CAP;
+const READ_CAP: u64 = crate::store::local::REWRITE_CAP;
 
 /// How to apply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

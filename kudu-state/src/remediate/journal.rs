@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, HomeIdentity, PLAN_SCHEMA, Plan};
 use crate::error::{Error, Result};
-use crate::fs::{lstat_opt, read_capped, write_atomic};
 use crate::store::RelPath;
+use crate::store::local::{lstat_opt, read_capped, write_atomic};
 
 /// File name of the journal inside a backup folder.
 pub(crate) const JOURNAL: &str = "journal.jsonl";

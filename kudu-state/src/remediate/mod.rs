@@ -11,8 +11,6 @@
 mod apply;
 mod home;
 mod journal;
-mod latest_json;
-mod log_xml;
 mod plan;
 mod undo;
 
@@ -262,7 +260,7 @@ impl Plan {
     #[must_use]
     pub fn id(&self) -> String {
         let key = serde_json::json!([self.schema, self.platform, self.created, self.steps]);
-        crate::fs::digest(key.to_string().as_bytes())
+        crate::store::local::digest(key.to_string().as_bytes())
     }
 
     /// Parses a plan written by `kudu-state plan --json`.
@@ -300,7 +298,7 @@ pub fn check_op(op: &Op, home: &std::path::Path, active: Option<&str>) -> Result
         })
     };
     let parts = |p: &RelPath| p.as_str().split('/').map(str::to_owned).collect::<Vec<_>>();
-    let record_folder = |id: &str| !crate::scan::ROOT_NAMES.contains(&id);
+    let record_folder = |id: &str| !crate::deployments::read::ROOT_NAMES.contains(&id);
     let is_active = |id: &str| active.is_some_and(|a| a.eq_ignore_ascii_case(id));
     let record_file = |path: &RelPath, names: &[&str]| match parts(path).as_slice() {
         [s, d, id, f] => {

@@ -8,21 +8,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::home::{self, HomeIdentity};
-use super::log_xml::{self, LogXmlEntry};
 use super::{Action, Op, PLAN_SCHEMA, Plan, Precondition, Risk, Step, TargetKind, check_op};
 use crate::deployments::{ActiveValue, DeploymentsDir};
 use crate::diagnose::{Diagnosis, Finding, FindingCode, Severity, Verdict};
 use crate::dotnet_time::format_xs;
 use crate::error::{Error, Result};
-use crate::fs::{REWRITE_CAP, digest, file_digest, lstat_opt, read_capped, tree_digest};
-use crate::lock::Content;
-use crate::log_log::{LogEntryType, entry_line};
+use crate::log::log_xml::{self, LogXmlEntry};
+use crate::log::{LogEntryType, entry_line};
 use crate::platform::Platform;
 use crate::record::{DeploymentRecord, IdKind, NextRead};
 use crate::snapshot::Snapshot;
-use crate::status_doc::StatusDoc;
-use crate::status_xml::{self, DeployStatus, StatusXml};
-use crate::store::{EntryKind, LocalStore, RelPath, Store};
+use crate::status_xml::{self, DeployStatus, StatusDoc, StatusXml};
+use crate::store::local::{REWRITE_CAP, digest, file_digest, lstat_opt, read_capped, tree_digest};
+use crate::store::{Content, EntryKind, LocalStore, RelPath, Store};
 
 /// The error entry Kudu appends when it fails an orphaned record (spec §7.2).
 pub const UNKNOWN_ERROR_MESSAGE: &str =
@@ -98,7 +96,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
                 }
             }
             FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable => {
-                if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
+                if let Some(r) = d.and_then(|d| f.record(d)) {
                     b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
                 }
             }
@@ -110,7 +108,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
         if matches!(
             f.code,
             FindingCode::DeploymentOrphaned | FindingCode::TempDeploymentOrphaned
-        ) && let Some(r) = d.and_then(|d| record_for(d, &f.path))
+        ) && let Some(r) = d.and_then(|d| f.record(d))
         {
             b.attempt(Action::FailOrphanedRecord, &r.path, |b| {
                 b.fail_orphaned(r, f)
@@ -120,7 +118,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
     for f in &diagnosis.findings {
         match f.code {
             FindingCode::FolderWithoutStatus => {
-                if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
+                if let Some(r) = d.and_then(|d| f.record(d)) {
                     b.attempt(Action::RemoveFolderWithoutStatus, &r.path, |b| {
                         b.move_step(Action::RemoveFolderWithoutStatus, &r.path, f, Risk::Low,
                             "a folder without status.xml is invisible to Kudu and never purged; moved into the backup")
@@ -163,7 +161,7 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
             .iter()
             .filter(|f| f.code == FindingCode::DeploymentStalled)
         {
-            if let Some(r) = d.and_then(|d| record_for(d, &f.path)) {
+            if let Some(r) = d.and_then(|d| f.record(d)) {
                 b.attempt(Action::FailOrphanedRecord, &r.path, |b| {
                     b.fail_orphaned(r, f)
                 });
@@ -213,15 +211,6 @@ fn lock_is_stalled(d: &Diagnosis) -> bool {
             f.code == FindingCode::DeploymentStalled
                 || (f.code == FindingCode::LinuxLockLive && f.verdict == Verdict::Stuck)
         })
-}
-
-fn record_for<'a>(d: &'a DeploymentsDir, finding_path: &str) -> Option<&'a DeploymentRecord> {
-    d.records.iter().find(|r| {
-        finding_path == r.path.as_str()
-            || finding_path
-                .strip_prefix(r.path.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
 }
 
 /// The record exactly as Kudu's `VerifyDeployment` saves it after marking it failed (spec §7.2, checked
@@ -298,7 +287,7 @@ impl Builder<'_> {
             self.notes.push(format!(
                 "left out: {} of `{target}`: {} ({}); the rest of the plan does not depend on it",
                 action.as_str(),
-                crate::scan::error_chain(&e),
+                crate::error::error_chain(&e),
                 e.code()
             ));
         }
@@ -542,9 +531,11 @@ impl Builder<'_> {
                 None => None,
             },
         };
-        let site = current.as_deref().and_then(super::latest_json::site_name);
+        let site = current
+            .as_deref()
+            .and_then(crate::deployments::latest_json::site_name);
         Ok(Op::Write {
-            content: super::latest_json::render(failed, site.as_deref(), self.now),
+            content: crate::deployments::latest_json::render(failed, site.as_deref(), self.now),
             expect: current.as_deref().map(digest),
             path,
         })

@@ -13,7 +13,7 @@ use super::apply::lock_home;
 use super::home;
 use super::journal::{Backup, Done, JournalState};
 use crate::error::{Error, Result};
-use crate::fs::{
+use crate::store::local::{
     digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, truncate, write_atomic,
 };
 use crate::store::{EntryKind, RelPath};
@@ -111,7 +111,10 @@ fn check(
                 None => file_digest(&full)?,
             };
             let before = match original {
-                Some(rel) => Some(digest(&read_capped(&b.full(rel), crate::fs::REWRITE_CAP)?)),
+                Some(rel) => Some(digest(&read_capped(
+                    &b.full(rel),
+                    crate::store::local::REWRITE_CAP,
+                )?)),
                 None => None,
             };
             after_newer.insert(path.clone(), before.clone());
@@ -167,7 +170,7 @@ fn restore(home: &Path, b: &Backup, d: &Done) -> Result<()> {
             let full = path.under(home);
             match original {
                 Some(rel) => {
-                    let bytes = read_capped(&b.full(rel), crate::fs::REWRITE_CAP)?;
+                    let bytes = read_capped(&b.full(rel), crate::store::local::REWRITE_CAP)?;
                     write_atomic(&full, &bytes, *original_mtime)
                 }
                 // It did not exist before: move it aside rather than delete it.

@@ -4,9 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use kudu_state::dotnet_time::{parse_lenient, parse_lenient_or_culture};
-use kudu_state::lock::{Content, parse_linux_lock, parse_operation_lock};
+use kudu_state::explain;
+use kudu_state::lock::{parse_linux_lock, parse_operation_lock};
+use kudu_state::log::log_log;
 use kudu_state::status_xml::{self, StatusXmlError};
-use kudu_state::{explain, log_log};
+use kudu_state::store::Content;
 
 const PROBES: &[&str] = &[
     "2024-09-04T10:33:60Z",

@@ -2,8 +2,8 @@
 
 use chrono::TimeDelta;
 use kudu_state::fixture::{HomeBuilder, LogLine, Stage, status_doc};
-use kudu_state::lock::Content;
 use kudu_state::snapshot::{Given, NoteKind};
+use kudu_state::store::Content;
 use kudu_state::{FindingCode as C, Platform, ScanOptions, Verdict};
 
 use crate::util::*;

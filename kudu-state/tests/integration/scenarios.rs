@@ -3,10 +3,10 @@
 
 use chrono::TimeDelta;
 use kudu_state::fixture::{LogLine, Stage, status_doc};
-use kudu_state::lock::Content;
 use kudu_state::record::{IdKind, NextRead};
 use kudu_state::remediate::{Action, Risk};
 use kudu_state::status_xml::DeployStatus;
+use kudu_state::store::Content;
 use kudu_state::{ApplyOptions, FindingCode as C, PlanOptions, Platform, Verdict};
 
 use crate::util::*;
@@ -172,7 +172,10 @@ fn s2_stale_windows_lock() {
     assert_verdict(&d, Verdict::Idle);
     assert!(d.safe_to_deploy);
     let f = d.with_code(C::WindowsLockFile).next().expect("finding");
-    assert_eq!(f.evidence["age_seconds"], serde_json::json!(2 * 86_400));
+    assert_eq!(
+        serde_json::to_value(&f.evidence).expect("json")["age_seconds"],
+        serde_json::json!(2 * 86_400)
+    );
     let plan = kudu_state::plan(&s, &d, PlanOptions::default()).expect("plan");
     assert!(plan.steps.is_empty() && !plan.notes.is_empty(), "{plan:#?}");
 }
@@ -502,13 +505,11 @@ fn purge_backlog_counts_every_record_and_lists_twenty() {
         .expect("purge-backlog");
     // 41 successful records (the 40 and the active one, which is the newest): 10 kept, 31 purged,
     // all of them older than the kept ones.
-    assert_eq!(finding.evidence["count"], 31, "{finding:#?}");
-    let listed: Vec<&str> = finding.evidence["first_ids"]
-        .as_array()
-        .expect("ids")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let kudu_state::diagnose::Evidence::Purge { count, first_ids } = &finding.evidence else {
+        panic!("{finding:#?}")
+    };
+    assert_eq!(*count, 31, "{finding:#?}");
+    let listed: Vec<&str> = first_ids.iter().map(String::as_str).collect();
     assert_eq!(
         listed,
         ids[..20].iter().map(String::as_str).collect::<Vec<_>>()

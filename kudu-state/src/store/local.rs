@@ -1,17 +1,202 @@
-//! The write side: every change kudu-state makes to a home goes through here.
+//! The local file system as a [`Store`], and every primitive kudu-state changes a local home with.
 //!
-//! Writes are atomic (a temp file in the same folder, synced, then renamed over the target), so a crash
-//! leaves the old file or the new one, never half of each. Removals are renames into a backup folder, so
-//! nothing is ever deleted. Nothing here follows a symbolic link: targets are checked with `lstat`.
+//! Reading: links are never followed (`O_NOFOLLOW` on Unix, `lstat` first elsewhere) and every read is
+//! capped. Writing: writes are atomic (a temp file in the same folder, synced, then renamed over the
+//! target), so a crash leaves the old file or the new one, never half of each; removals are renames into
+//! a backup folder, so nothing is ever deleted; nothing is written through a symbolic link.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use super::{Bytes, DirEntry, EntryKind, Meta, RelPath, Store};
 use crate::error::{Error, Result};
-use crate::store::{EntryKind, Meta, lstat};
+
+/// A [`Store`] over the local file system, rooted at a home directory.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root` (the home). The root itself may be a link (e.g. `/home` on some images);
+    /// nothing below it is followed.
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens a regular file for reading, refusing links and anything that is not a regular file, and
+    /// returns the metadata of what was opened.
+    ///
+    /// On Unix the kernel refuses a link as the file itself (`O_NOFOLLOW`; a folder above it swapped
+    /// for a link in the moment between listing and open is a race this does not close),
+    /// `O_NONBLOCK` keeps a FIFO from hanging the open and `O_NOCTTY` a terminal device from becoming
+    /// ours; the one `fstat` then gives kind, size and mtime, and anything but a regular file is
+    /// refused before a byte is read. Elsewhere an `lstat` comes before the open.
+    fn open_regular(&self, path: &RelPath) -> Result<(std::fs::File, Meta)> {
+        let full = path.under(&self.root);
+        let file = open_no_follow(&full)?;
+        let meta = meta_of(
+            &file.metadata().map_err(|e| Error::io("stat", &full, e))?,
+            None,
+        );
+        if meta.kind != EntryKind::File {
+            return Err(not_regular(&full));
+        }
+        Ok((file, meta))
+    }
+}
+
+fn not_regular(full: &Path) -> Error {
+    Error::io(
+        "read",
+        full,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (links are never followed)",
+        ),
+    )
+}
+
+/// Errors are mapped with the path by [`Error::io`], so std's `File` is used directly: fs-err's would
+/// copy the path into every handle, and this open runs once per record.
+#[cfg(unix)]
+fn open_no_follow(full: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(full)
+    {
+        Ok(f) => Ok(f),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(not_regular(full)),
+        Err(e) => Err(Error::io("open", full, e)),
+    }
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(full: &Path) -> Result<std::fs::File> {
+    let before = lstat(full)?;
+    if before.kind != EntryKind::File {
+        return Err(not_regular(full));
+    }
+    // Without `O_NOFOLLOW` a link swapped in between this check and the open is read through; the
+    // kind of what was opened is checked again by the caller.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .open(full)
+        .map_err(|e| Error::io("open", full, e))
+}
+
+impl Store for LocalStore {
+    fn meta(&self, path: &RelPath) -> Result<Option<Meta>> {
+        crate::store::local::lstat_opt(&path.under(&self.root))
+    }
+
+    fn list(&self, path: &RelPath) -> Result<Vec<DirEntry>> {
+        let full = path.under(&self.root);
+        // `read_dir` follows a link; few folders are listed (settled records are not), so one `lstat`
+        // keeps the rule for every caller.
+        if lstat(&full)?.kind != EntryKind::Dir {
+            return Err(Error::io(
+                "list",
+                &full,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a directory (links are never followed)",
+                ),
+            ));
+        }
+        let mut out = Vec::new();
+        for entry in fs_err::read_dir(&full).map_err(|e| Error::io("list", &full, e))? {
+            let entry = entry.map_err(|e| Error::io("list", &full, e))?;
+            let os_name = entry.file_name();
+            let (name, utf8) = match os_name.to_str() {
+                Some(s) => (s.to_owned(), true),
+                None => (os_name.to_string_lossy().into_owned(), false),
+            };
+            // `file_type` is the listing's `d_type` (an `lstat` only where the file system has none).
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
+                // Deleted between the listing and the stat: Kudu is live, that happens.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", entry.path(), e)),
+            };
+            let kind = kind_of(ft, || entry.path());
+            out.push(DirEntry { name, utf8, kind });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
+        let (file, meta) = self.open_regular(path)?;
+        let mut data = Vec::with_capacity(usize::try_from(meta.size.min(cap)).unwrap_or(0));
+        file.take(cap)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io("read", path.under(&self.root), e))?;
+        Ok(Bytes {
+            data,
+            offset: 0,
+            meta,
+        })
+    }
+
+    fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
+        let (mut file, meta) = self.open_regular(path)?;
+        let offset = meta.size.saturating_sub(cap);
+        let full = path.under(&self.root);
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io("seek", &full, e))?;
+        let mut data = Vec::with_capacity(usize::try_from(meta.size - offset).unwrap_or(0));
+        file.take(cap)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io("read", &full, e))?;
+        Ok(Bytes { data, offset, meta })
+    }
+}
+
+/// `lstat` as a [`Meta`].
+pub(crate) fn lstat(path: &Path) -> Result<Meta> {
+    let m = fs_err::symlink_metadata(path).map_err(|e| Error::io("stat", path, e))?;
+    Ok(meta_of(&m, Some(path)))
+}
+
+/// A [`Meta`] from metadata that did not follow links; `path` is where a link's target is read from.
+fn meta_of(m: &std::fs::Metadata, path: Option<&Path>) -> Meta {
+    let ft = m.file_type();
+    Meta {
+        size: if ft.is_dir() { 0 } else { m.len() },
+        modified: m.modified().ok().map(DateTime::<Utc>::from),
+        kind: kind_of(ft, || path.map(Path::to_path_buf).unwrap_or_default()),
+    }
+}
+
+/// The kind of an entry; for a link, its target is read (for the report) from `path()`.
+fn kind_of(ft: std::fs::FileType, path: impl FnOnce() -> PathBuf) -> EntryKind {
+    if ft.is_symlink() {
+        EntryKind::Symlink {
+            target: fs_err::read_link(path())
+                .ok()
+                .map(|t| t.to_string_lossy().into_owned()),
+        }
+    } else if ft.is_dir() {
+        EntryKind::Dir
+    } else if ft.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    }
+}
 
 /// A 64-bit FNV-1a digest. It detects that a file changed between plan and apply; it is not a defence
 /// against an adversary (who could change a file back to the same digest), which is not the threat here.

@@ -21,6 +21,10 @@
 //! switch decoders). Both are reported as [`StatusXmlError::Unsupported`] / [`StatusXmlError::UnsupportedEncoding`],
 //! which mean "cannot tell", not "Kudu rejects".
 
+mod doc;
+
+pub use doc::StatusDoc;
+
 use chrono::{DateTime, Utc};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};

@@ -1,12 +1,21 @@
-//! One deployment folder `site/deployments/<id>/` (spec §4) and what Kudu will do with it.
+//! One deployment folder `site/deployments/<id>/` (spec §4): the model, what Kudu will do with it on
+//! its next read ([`NextRead`]), how the folders are read ([`read`]), how they are judged ([`rules`]), and
+//! Kudu's purge of old ones ([`purge`]).
+
+pub mod purge;
+pub(crate) mod read;
+pub(crate) mod rules;
+
+pub use purge::purge_candidates;
+pub use rules::LINUX_ORPHAN_GRACE;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::lock::Content;
+use crate::log::LogSummary;
 use crate::platform::Platform;
-use crate::status_doc::StatusDoc;
-use crate::store::{Meta, RelPath};
+use crate::status_xml::StatusDoc;
+use crate::store::{Content, Meta, RelPath};
 
 /// The shape of a deployment id (spec §4.1). It tells where a record came from: a temp id is a
 /// "receiving changes" record that Kudu deletes on success; a commit hash is a git deployment.
@@ -99,50 +108,6 @@ pub struct StatusFile {
     pub content: Content<StatusDoc>,
     /// The line ending it was written with.
     pub newline: Option<Newline>,
-}
-
-/// The tail of a record's `log.log` (spec §6.1): enough to tell whether the deployment is moving.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogSummary {
-    /// Where it is.
-    pub path: RelPath,
-    /// Its metadata (its mtime is the best sign of a live deployment); `None` only when it vanished or
-    /// could not be `stat`ed either.
-    pub meta: Option<Meta>,
-    /// Only the last bytes were read, because the log is larger than the tail cap.
-    pub tail_only: bool,
-    /// Time of the newest entry in what was read.
-    pub last_entry_time: Option<DateTime<Utc>>,
-    /// Message of the newest top-level entry in what was read.
-    pub last_message: Option<String>,
-    /// Top-level entries in what was read.
-    pub entries_read: usize,
-    /// A line Kudu's log reader rejects (the whole log request fails), if any.
-    pub format_problem: Option<String>,
-    /// Set when the log could not be read at all.
-    pub unreadable: Option<String>,
-    /// True when the tail was read; false when the log is not a regular file or could not be read
-    /// (see `unreadable`). A settled record's log is not looked at at all (it decides nothing), so
-    /// such a record has no `LogSummary`.
-    pub tail_read: bool,
-}
-
-impl LogSummary {
-    /// A log that is there but was not opened.
-    #[must_use]
-    pub fn not_read(path: RelPath) -> LogSummary {
-        LogSummary {
-            path,
-            meta: None,
-            tail_only: false,
-            last_entry_time: None,
-            last_message: None,
-            entries_read: 0,
-            format_problem: None,
-            unreadable: None,
-            tail_read: false,
-        }
-    }
 }
 
 /// What Kudu does with a record the next time anything reads it (spec §5.2).

@@ -31,7 +31,7 @@ enum Node {
 
 /// The entry Kudu's `XmlLogger.Log` adds: `<entry time id type><message/></entry>` (type as a number).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LogXmlEntry {
+pub(crate) struct LogXmlEntry {
     /// `time`, already in `XmlConvert`'s round-trip form (`dotnet_time::format_xs`).
     pub time: String,
     /// `id`: a dashed GUID.
@@ -47,7 +47,7 @@ pub(super) struct LogXmlEntry {
 ///
 /// # Errors
 /// Why the document is not one this module re-serialises faithfully, for a person.
-pub(super) fn append_entry(
+pub(crate) fn append_entry(
     bytes: &[u8],
     entry: &LogXmlEntry,
     platform: Platform,

@@ -21,7 +21,7 @@ use crate::status_xml::StatusXml;
 
 /// The `latest.json` Kudu writes after a save of `doc`, at `now`.
 #[must_use]
-pub(super) fn render(doc: &StatusXml, site_name: Option<&str>, now: DateTime<Utc>) -> String {
+pub(crate) fn render(doc: &StatusXml, site_name: Option<&str>, now: DateTime<Utc>) -> String {
     let details = status_record(doc, site_name);
     let mut out = String::from("{");
     let _ = write!(
@@ -39,7 +39,7 @@ pub(super) fn render(doc: &StatusXml, site_name: Option<&str>, now: DateTime<Utc
 
 /// The `SiteName` of an existing `latest.json`, to keep it.
 #[must_use]
-pub(super) fn site_name(bytes: &[u8]) -> Option<String> {
+pub(crate) fn site_name(bytes: &[u8]) -> Option<String> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
     v.get("SiteName")?.as_str().map(str::to_owned)

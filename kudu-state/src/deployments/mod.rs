@@ -1,11 +1,16 @@
-//! The root files of `site/deployments` (spec §3): `active`, `pending`, `settings.xml`, `hooks`,
-//! `latest.json`, `tools/`, and the records beside them.
+//! `site/deployments` and its root files (spec §3): `active`, `pending`, `settings.xml`, `hooks`,
+//! `latest.json`, `tools/`, and the records beside them: the model, how the root is read ([`read`]),
+//! how `active` and the other root files are judged ([`rules`]), and Windows Kudu's `latest.json` as its
+//! self-heal rewrites it ([`latest_json`]).
+
+pub(crate) mod latest_json;
+pub(crate) mod read;
+pub(crate) mod rules;
 
 use serde::Serialize;
 
-use crate::lock::Content;
 use crate::record::DeploymentRecord;
-use crate::store::{Meta, RelPath};
+use crate::store::{Content, Meta, RelPath};
 
 /// What `active` holds. Kudu writes the id with no newline; anything else changes behaviour
 /// (spec §3, S11), so every variant of "almost an id" is kept distinguishable.

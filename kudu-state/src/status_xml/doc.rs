@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::status_xml::{DeployStatus, StatusXml};
+use super::{DeployStatus, StatusXml};
 
 /// The text elements, in the order they are packed.
 #[derive(Debug, Clone, Copy)]
@@ -178,7 +178,7 @@ impl StatusDoc {
     /// [`StatusXml::unsavable_reason`].
     #[must_use]
     pub fn unsavable_reason(&self) -> Option<String> {
-        crate::status_xml::unsavable_reason(self.id(), &self.missing)
+        super::unsavable_reason(self.id(), &self.missing)
     }
 
     /// The document as a [`StatusXml`], to edit or write.

@@ -1,10 +1,4 @@
-//! Kudu's lock files (spec §2), parsed into values.
-//!
-//! Kudu has two deployment locks with nothing in common but their purpose:
-//! - Windows: `site/locks/deployments.lock`, held by an *open handle*. The JSON inside only names the
-//!   holder for the 409 message; whether the lock is held can only be decided on the site itself.
-//! - Linux: the *directory* `site/locks/deployment/` plus `info.lock`, whose `lockExpiry` decides
-//!   everything: held while it is in the future, deleted by the next check once it is past.
+//! What Kudu's lock files say (spec §2.2, §2.3), parsed into values.
 //!
 //! Parsing never fails: a lock file that is empty or not the JSON Kudu writes is kept as
 //! [`Content::Corrupt`] with the reason, because on Linux that state is itself a finding (spec S5).
@@ -14,52 +8,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::dotnet_time;
+use crate::store::Content;
 
 /// How long KuduLite's deployment lock lasts: `lockExpiry` = acquisition + 1500 s (never renewed).
 pub const LINUX_LOCK_LIFETIME: TimeDelta = TimeDelta::seconds(1500);
 
 /// How long `autoswap.lock` counts as "auto swap ongoing" after its last write.
 pub const AUTOSWAP_WINDOW: TimeDelta = TimeDelta::minutes(2);
-
-/// The content of a file Kudu writes, as far as it could be read and understood.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "state")]
-pub enum Content<T> {
-    /// Parsed as Kudu would parse it.
-    Parsed {
-        /// The parsed value.
-        value: T,
-    },
-    /// Read, but not what Kudu writes (empty, truncated, not JSON, missing a required property).
-    Corrupt {
-        /// Why it does not parse, for a person.
-        reason: String,
-    },
-    /// Could not be read at all (permissions, a link, too large).
-    Unreadable {
-        /// The error, for a person.
-        error: String,
-    },
-}
-
-impl<T> Content<T> {
-    /// The parsed value, if any.
-    pub fn value(&self) -> Option<&T> {
-        match self {
-            Content::Parsed { value } => Some(value),
-            _ => None,
-        }
-    }
-
-    /// Maps the parsed value.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Content<U> {
-        match self {
-            Content::Parsed { value } => Content::Parsed { value: f(value) },
-            Content::Corrupt { reason } => Content::Corrupt { reason },
-            Content::Unreadable { error } => Content::Unreadable { error },
-        }
-    }
-}
 
 /// `OperationLockInfo`, the JSON Windows Kudu writes into a lock it acquires (and Linux Kudu into its
 /// idle lock files). Kudu never trusts it for the "held?" decision; it names the holder in a 409.
