@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let body = String::from_utf8_lossy(body);
     let x = explain(&body, (status != 0).then_some(status));
-    let _ = x.kind.code();
+    let _ = x.kind.as_str();
     // The kind's answer, except the ARM 429 "exclusive lock" text of `ArmSiteLock`, which is retryable.
     assert!(
         x.retryable == x.kind.retryable()

@@ -107,7 +107,7 @@ pub(crate) fn diagnosis(out: &mut dyn Write, d: &Diagnosis, color: bool) -> io::
 
 pub(crate) fn explanation_json(x: &Explanation) -> Value {
     json!({
-        "kind": x.kind.code(),
+        "kind": x.kind.as_str(),
         "retryable": x.retryable,
         "requested_operation": x.requested_operation,
         "holder_operation": x.holder_operation,
@@ -123,7 +123,7 @@ pub(crate) fn explanation(out: &mut dyn Write, x: &Explanation, color: bool) -> 
     writeln!(
         out,
         "{}  ({})",
-        p.wrap("1", x.kind.code()),
+        p.wrap("1", x.kind.as_str()),
         if x.retryable {
             "retryable"
         } else {

@@ -316,7 +316,7 @@ pub struct Explanation {
 impl Explanation {
     pub(crate) fn from_core(x: &kudu_state::explain::Explanation) -> kudu_state::Result<Self> {
         Ok(Explanation {
-            kind: x.kind.code().to_owned(),
+            kind: x.kind.as_str().to_owned(),
             retryable: x.retryable,
             requested_operation: x.requested_operation.clone(),
             holder_operation: x.holder_operation.clone(),

@@ -88,7 +88,7 @@ impl PyExplanation {
     fn __repr__(&self) -> String {
         format!(
             "Explanation(kind={}, retryable={}, holder_operation={})",
-            self.0.kind.code(),
+            self.0.kind.as_str(),
             if self.0.retryable { "True" } else { "False" },
             repr_opt(self.0.holder_operation.as_deref())
         )

@@ -39,6 +39,7 @@
 //!   zone-less time is taken as UTC (App Service runs Kudu with a UTC clock unless
 //!   `WEBSITE_TIME_ZONE` is set).
 
+use crate::names::named_enum;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -58,55 +59,38 @@ const MAX_CANDIDATE_BYTES: usize = 6 * SCAN_LIMIT;
 /// A "started at" text longer than this is not a time; it is dropped.
 const MAX_TIME_TEXT: usize = 64;
 
-/// What kind of conflict a response body reports; decides the advice and whether retrying helps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConflictKind {
-    /// "There is a deployment currently in progress…": the deployment lock (or, on synchronous
-    /// and Linux paths, the status lock) was busy when the deployment tried to start.
-    DeploymentInProgress,
-    /// "The '…' operation conflicts with the pending '…' operation started at …": the generic
-    /// lock-conflict text, naming the requested and the holding operation.
-    LockConflict,
-    /// "There is an auto swap deployment currently ongoing…": a fresh `autoswap.lock` marker.
-    AutoswapInProgress,
-    /// "Run-From-Zip is set to a remote URL…": a configuration in which Kudu never deploys.
-    RunFromRemotePackage,
-    /// "Unable to delete '…'. The deployment is currently active.": deleting the live deployment.
-    DeploymentActive,
-    /// "Deployment with id '…' exists": the requested deployment id is already taken.
-    DeploymentExists,
-    /// A lock could not be acquired in time ("Failed to acquire lock", `LockOperationException`)
-    /// without Kudu's generic conflict text.
-    LockAcquireFailed,
-    /// The VFS API refused to delete a directory that is not empty or not accessible.
-    DirectoryNotEmpty,
-    /// Azure Resource Manager refused the request, not Kudu: either a management lock on the
-    /// resource (`ScopeLocked`; not retryable) or, with HTTP 429, the App Service provider's
-    /// exclusive lock on the site or plan taken by a concurrent change (retryable).
-    ArmSiteLock,
-    /// None of the known texts was found.
-    Unknown,
+named_enum! {
+    /// What kind of conflict a response body reports; decides the advice and whether retrying helps.
+    pub enum ConflictKind {
+        /// "There is a deployment currently in progress…": the deployment lock (or, on synchronous
+        /// and Linux paths, the status lock) was busy when the deployment tried to start.
+        DeploymentInProgress => "deployment-in-progress",
+        /// "The '…' operation conflicts with the pending '…' operation started at …": the generic
+        /// lock-conflict text, naming the requested and the holding operation.
+        LockConflict => "lock-conflict",
+        /// "There is an auto swap deployment currently ongoing…": a fresh `autoswap.lock` marker.
+        AutoswapInProgress => "autoswap-in-progress",
+        /// "Run-From-Zip is set to a remote URL…": a configuration in which Kudu never deploys.
+        RunFromRemotePackage => "run-from-remote-package",
+        /// "Unable to delete '…'. The deployment is currently active.": deleting the live deployment.
+        DeploymentActive => "deployment-active",
+        /// "Deployment with id '…' exists": the requested deployment id is already taken.
+        DeploymentExists => "deployment-exists",
+        /// A lock could not be acquired in time ("Failed to acquire lock", `LockOperationException`)
+        /// without Kudu's generic conflict text.
+        LockAcquireFailed => "lock-acquire-failed",
+        /// The VFS API refused to delete a directory that is not empty or not accessible.
+        DirectoryNotEmpty => "directory-not-empty",
+        /// Azure Resource Manager refused the request, not Kudu: either a management lock on the
+        /// resource (`ScopeLocked`; not retryable) or, with HTTP 429, the App Service provider's
+        /// exclusive lock on the site or plan taken by a concurrent change (retryable).
+        ArmSiteLock => "arm-site-lock",
+        /// None of the known texts was found.
+        Unknown => "unknown",
+    }
 }
 
 impl ConflictKind {
-    /// A stable kebab-case code (same as the serde name), for command-line output and scripts
-    /// that branch on the kind.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConflictKind::DeploymentInProgress => "deployment-in-progress",
-            ConflictKind::LockConflict => "lock-conflict",
-            ConflictKind::AutoswapInProgress => "autoswap-in-progress",
-            ConflictKind::RunFromRemotePackage => "run-from-remote-package",
-            ConflictKind::DeploymentActive => "deployment-active",
-            ConflictKind::DeploymentExists => "deployment-exists",
-            ConflictKind::LockAcquireFailed => "lock-acquire-failed",
-            ConflictKind::DirectoryNotEmpty => "directory-not-empty",
-            ConflictKind::ArmSiteLock => "arm-site-lock",
-            ConflictKind::Unknown => "unknown",
-        }
-    }
-
     /// Whether waiting and sending the same request again can succeed for the usual text of this
     /// kind; false means something must change first (configuration, the request, a management
     /// lock). [`ConflictKind::ArmSiteLock`] answers for its management-lock text; its 429 text is
@@ -1188,23 +1172,11 @@ mod tests {
     }
 
     #[test]
-    fn codes_and_serde() {
-        let all = [
-            ConflictKind::DeploymentInProgress,
-            ConflictKind::LockConflict,
-            ConflictKind::AutoswapInProgress,
-            ConflictKind::RunFromRemotePackage,
-            ConflictKind::DeploymentActive,
-            ConflictKind::DeploymentExists,
-            ConflictKind::LockAcquireFailed,
-            ConflictKind::DirectoryNotEmpty,
-            ConflictKind::ArmSiteLock,
-            ConflictKind::Unknown,
-        ];
-        for k in all {
+    fn names_are_the_serde_names() {
+        for k in ConflictKind::ALL {
             assert_eq!(
-                serde_json::to_value(k).expect("test value"),
-                serde_json::Value::String(k.code().to_string())
+                serde_json::to_value(k).ok(),
+                Some(serde_json::Value::String(k.as_str().to_string()))
             );
         }
         let v = serde_json::to_value(explain(LOCK_W, Some(409))).expect("test value");

@@ -1,5 +1,6 @@
 //! [`Snapshot`]: everything kudu-state knows about a home after one scan.
 
+use crate::names::named_enum;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -9,14 +10,14 @@ use crate::lock::Locks;
 use crate::platform::{Platform, PlatformChoice};
 use crate::store::Meta;
 
-/// Which path the caller gave: the home itself or its `site` folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Given {
-    /// The folder that contains `site/` (`/home`, `D:\home`).
-    Home,
-    /// `HOME/site` itself.
-    Site,
+named_enum! {
+    /// Which path the caller gave: the home itself or its `site` folder.
+    pub enum Given {
+        /// The folder that contains `site/` (`/home`, `D:\home`).
+        Home => "home",
+        /// `HOME/site` itself.
+        Site => "site",
+    }
 }
 
 /// Something the scanner met and did not (or could not) read, reported rather than guessed at.
@@ -30,18 +31,18 @@ pub struct ScanNote {
     pub detail: String,
 }
 
-/// Kinds of [`ScanNote`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoteKind {
-    /// A symbolic link, not followed.
-    Symlink,
-    /// A name that is not UTF-8, skipped.
-    NonUtf8Name,
-    /// A file or folder that could not be read.
-    Unreadable,
-    /// Something of the wrong kind where Kudu expects a file or a folder.
-    WrongKind,
+named_enum! {
+    /// Kinds of [`ScanNote`].
+    pub enum NoteKind {
+        /// A symbolic link, not followed.
+        Symlink => "symlink",
+        /// A name that is not UTF-8, skipped.
+        NonUtf8Name => "non-utf8-name",
+        /// A file or folder that could not be read.
+        Unreadable => "unreadable",
+        /// Something of the wrong kind where Kudu expects a file or a folder.
+        WrongKind => "wrong-kind",
+    }
 }
 
 /// The state of one home, read in one pass.

@@ -20,6 +20,7 @@ pub use info::{
     parse_operation_lock,
 };
 
+use crate::names::named_enum;
 use crate::scan::{LOCK_CAP, list_or_note, note_wrong_kind, read_small, stat_or_gone};
 use crate::snapshot::ScanNote;
 use crate::store::{Content, EntryKind, Meta, RelPath, Store};
@@ -46,26 +47,20 @@ pub struct LinuxLockDir {
     pub info: Option<LockFile<LinuxLockInfo>>,
 }
 
-/// Which idle lock a file is (Linux keeps these permanently; Windows deletes them on release).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdleLockName {
-    /// `status.lock`: guards `status.xml` and `active`.
-    Status,
-    /// `hooks.lock`: guards web hooks.
-    Hooks,
-    /// `sshkey.lock`: guards the SSH key API.
-    Sshkey,
+named_enum! {
+    /// Which idle lock a file is (Linux keeps these permanently; Windows deletes them on release).
+    /// Declared in file-name order.
+    pub enum IdleLockName {
+        /// `hooks.lock`: guards web hooks.
+        Hooks => "hooks",
+        /// `sshkey.lock`: guards the SSH key API.
+        Sshkey => "sshkey",
+        /// `status.lock`: guards `status.xml` and `active`.
+        Status => "status",
+    }
 }
 
 impl IdleLockName {
-    /// All of them, in file-name order.
-    pub const ALL: [IdleLockName; 3] = [
-        IdleLockName::Hooks,
-        IdleLockName::Sshkey,
-        IdleLockName::Status,
-    ];
-
     /// The file name under `site/locks`.
     #[must_use]
     pub fn file_name(self) -> &'static str {
@@ -165,7 +160,8 @@ pub(crate) fn read(
             "deployment" => note_wrong_kind(notes, path.as_str(), &entry.kind),
             name => {
                 if let Some(idle) = IdleLockName::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .find(|n| n.file_name() == name)
                     && let Some(file) = lock_file(notes)
                 {

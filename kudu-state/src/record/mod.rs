@@ -9,6 +9,7 @@ pub(crate) mod rules;
 pub use purge::purge_candidates;
 pub use rules::LINUX_ORPHAN_GRACE;
 
+use crate::names::named_enum;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -17,23 +18,23 @@ use crate::platform::Platform;
 use crate::status_xml::StatusDoc;
 use crate::store::{Content, Meta, RelPath};
 
-/// The shape of a deployment id (spec §4.1). It tells where a record came from: a temp id is a
-/// "receiving changes" record that Kudu deletes on success; a commit hash is a git deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdKind {
-    /// 40 lowercase hex digits: a git or hg commit.
-    CommitHash,
-    /// 32 lowercase hex digits (`Guid.ToString("N")`): zip, war or OneDeploy.
-    Guid,
-    /// A dashed 36-character GUID: a deployment tracked with `trackDeploymentProgress=true`.
-    TrackingGuid,
-    /// `temp-` and 8 hex digits: Kudu's temporary record while a deployment receives changes.
-    Temp,
-    /// `latest` or `tools`: names Kudu reserves.
-    Reserved,
-    /// Anything else: an id given to `PUT /api/deployments/{id}`.
-    External,
+named_enum! {
+    /// The shape of a deployment id (spec §4.1). It tells where a record came from: a temp id is a
+    /// "receiving changes" record that Kudu deletes on success; a commit hash is a git deployment.
+    pub enum IdKind {
+        /// 40 lowercase hex digits: a git or hg commit.
+        CommitHash => "commit-hash",
+        /// 32 lowercase hex digits (`Guid.ToString("N")`): zip, war or OneDeploy.
+        Guid => "guid",
+        /// A dashed 36-character GUID: a deployment tracked with `trackDeploymentProgress=true`.
+        TrackingGuid => "tracking-guid",
+        /// `temp-` and 8 hex digits: Kudu's temporary record while a deployment receives changes.
+        Temp => "temp",
+        /// `latest` or `tools`: names Kudu reserves.
+        Reserved => "reserved",
+        /// Anything else: an id given to `PUT /api/deployments/{id}`.
+        External => "external",
+    }
 }
 
 impl IdKind {
@@ -55,14 +56,14 @@ impl IdKind {
     }
 }
 
-/// Line endings found in a file, which tell Windows Kudu (CRLF) from KuduLite (LF).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Newline {
-    /// `\r\n`
-    Crlf,
-    /// `\n`
-    Lf,
+named_enum! {
+    /// Line endings found in a file, which tell Windows Kudu (CRLF) from KuduLite (LF).
+    pub enum Newline {
+        /// `\r\n`
+        Crlf => "crlf",
+        /// `\n`
+        Lf => "lf",
+    }
 }
 
 impl Newline {

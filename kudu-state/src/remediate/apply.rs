@@ -1,6 +1,7 @@
 //! [`apply`]: run a plan's steps, each only if its precondition still holds, with everything it replaces
 //! kept in a backup folder and every change journaled first.
 
+use crate::names::named_enum;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -28,16 +29,16 @@ pub struct ApplyOptions {
     pub backup_root: Option<PathBuf>,
 }
 
-/// What happened to one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepOutcome {
-    /// Its changes were made now.
-    Applied,
-    /// The disk already showed its result (a second apply of the same plan changes nothing).
-    AlreadyDone,
-    /// Advice or waiting: nothing to execute.
-    Advisory,
+named_enum! {
+    /// What happened to one step.
+    pub enum StepOutcome {
+        /// Its changes were made now.
+        Applied => "applied",
+        /// The disk already showed its result (a second apply of the same plan changes nothing).
+        AlreadyDone => "already-done",
+        /// Advice or waiting: nothing to execute.
+        Advisory => "advisory",
+    }
 }
 
 /// One line of an [`ApplyReport`].

@@ -14,6 +14,7 @@ mod journal;
 mod plan;
 mod undo;
 
+use crate::names::named_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,30 +38,30 @@ pub use undo::{UndoReport, undo};
 /// healed in place). A schema-1 plan is refused: plan again.
 pub const PLAN_SCHEMA: u32 = 2;
 
-/// What a step does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    /// Touch nothing; wait (until a time, when one is known).
-    Wait,
-    /// Do to an orphaned incomplete record (a `temp-` one too) exactly what Kudu's own self-heal does: log
-    /// the error entry, mark it failed. Never a move: a temp record's log may be the only copy of the
-    /// error that stopped the deployment.
-    FailOrphanedRecord,
-    /// Move away KuduLite's expired lock directory (Kudu deletes it at its next check anyway).
-    RemoveExpiredLock,
-    /// Move away a Linux lock directory whose `info.lock` Kudu cannot parse.
-    RemoveCorruptLock,
-    /// Move away a *live* Linux lock whose deployment has stalled (only with `allow_live_lock`).
-    RemoveStalledLock,
-    /// Move away a deployment folder that has no `status.xml`.
-    RemoveFolderWithoutStatus,
-    /// Rewrite a `status.xml` Kudu would reject (and delete the folder for) as a complete, valid record.
-    RepairStatusXml,
-    /// Rewrite `active` as the exact id Kudu expects.
-    RepairActive,
-    /// Advice only, never executed: restart the SCM (Kudu) site.
-    RestartScm,
+named_enum! {
+    /// What a step does.
+    pub enum Action {
+        /// Touch nothing; wait (until a time, when one is known).
+        Wait => "wait",
+        /// Do to an orphaned incomplete record (a `temp-` one too) exactly what Kudu's own self-heal does: log
+        /// the error entry, mark it failed. Never a move: a temp record's log may be the only copy of the
+        /// error that stopped the deployment.
+        FailOrphanedRecord => "fail-orphaned-record",
+        /// Move away KuduLite's expired lock directory (Kudu deletes it at its next check anyway).
+        RemoveExpiredLock => "remove-expired-lock",
+        /// Move away a Linux lock directory whose `info.lock` Kudu cannot parse.
+        RemoveCorruptLock => "remove-corrupt-lock",
+        /// Move away a *live* Linux lock whose deployment has stalled (only with `allow_live_lock`).
+        RemoveStalledLock => "remove-stalled-lock",
+        /// Move away a deployment folder that has no `status.xml`.
+        RemoveFolderWithoutStatus => "remove-folder-without-status",
+        /// Rewrite a `status.xml` Kudu would reject (and delete the folder for) as a complete, valid record.
+        RepairStatusXml => "repair-status-xml",
+        /// Rewrite `active` as the exact id Kudu expects.
+        RepairActive => "repair-active",
+        /// Advice only, never executed: restart the SCM (Kudu) site.
+        RestartScm => "restart-scm",
+    }
 }
 
 impl Action {
@@ -69,50 +70,35 @@ impl Action {
     pub fn is_advisory(self) -> bool {
         matches!(self, Action::Wait | Action::RestartScm)
     }
+}
 
-    /// The kebab-case name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Wait => "wait",
-            Action::FailOrphanedRecord => "fail-orphaned-record",
-            Action::RemoveExpiredLock => "remove-expired-lock",
-            Action::RemoveCorruptLock => "remove-corrupt-lock",
-            Action::RemoveStalledLock => "remove-stalled-lock",
-            Action::RemoveFolderWithoutStatus => "remove-folder-without-status",
-            Action::RepairStatusXml => "repair-status-xml",
-            Action::RepairActive => "repair-active",
-            Action::RestartScm => "restart-scm",
-        }
+named_enum! {
+    /// How much a step can hurt if the diagnosis behind it were wrong.
+    #[derive(PartialOrd, Ord)]
+    pub enum Risk {
+        /// Touches nothing.
+        None => "none",
+        /// Does what Kudu itself would do next.
+        Low => "low",
+        /// Changes what Kudu reads, reversibly.
+        Medium => "medium",
+        /// Can let two deployments run at once.
+        High => "high",
     }
 }
 
-/// How much a step can hurt if the diagnosis behind it were wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Risk {
-    /// Touches nothing.
-    None,
-    /// Does what Kudu itself would do next.
-    Low,
-    /// Changes what Kudu reads, reversibly.
-    Medium,
-    /// Can let two deployments run at once.
-    High,
-}
-
-/// What a step's target was when the plan was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetKind {
-    /// Nothing there.
-    Absent,
-    /// A regular file.
-    File,
-    /// A folder.
-    Dir,
-    /// A link, FIFO, device or socket (never acted on).
-    Other,
+named_enum! {
+    /// What a step's target was when the plan was made.
+    pub enum TargetKind {
+        /// Nothing there.
+        Absent => "absent",
+        /// A regular file.
+        File => "file",
+        /// A folder.
+        Dir => "dir",
+        /// A link, FIFO, device or socket (never acted on).
+        Other => "other",
+    }
 }
 
 impl TargetKind {

@@ -41,7 +41,7 @@ const SCOPE_LOCKED: &str = r#"{"error":{"code":"ScopeLocked","message":"The scop
 fn arm_exclusive_lock_429_is_retryable_arm_site_lock() {
     for body in [VSCODE_ARM_429, PULUMI_ARM_429, TERRAFORM_PLAN_429] {
         let ex = check(body, Some(429), ConflictKind::ArmSiteLock, true);
-        assert_eq!(ex.kind.code(), "arm-site-lock");
+        assert_eq!(ex.kind.as_str(), "arm-site-lock");
         assert!(
             ex.advice.contains("429") && ex.advice.contains("retry"),
             "{}",
