@@ -100,6 +100,17 @@ pub(crate) struct HomeArgs {
     pub stall_minutes: u32,
 }
 
+impl HomeArgs {
+    /// The core's options (validated again by the core, as for every front end).
+    pub fn options(&self) -> kudu_state::HomeOptions {
+        kudu_state::HomeOptions {
+            platform: self.platform.platform(),
+            stall_minutes: self.stall_minutes,
+            ..kudu_state::HomeOptions::default()
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DiagnoseArgs {
     #[command(flatten)]

@@ -4,10 +4,7 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use chrono::{TimeDelta, Utc};
-use kudu_state::{
-    ApplyOptions, DiagnoseOptions, Diagnosis, Error, Plan, PlanOptions, Result, ScanOptions,
-    Verdict,
-};
+use kudu_state::{ApplyOptions, Diagnosis, Error, Plan, PlanOptions, Result, Verdict};
 
 use crate::args::{
     ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, UndoArgs, WaitArgs,
@@ -77,17 +74,7 @@ fn scan_diagnose(
     home: &HomeArgs,
     now: chrono::DateTime<Utc>,
 ) -> Result<(kudu_state::Snapshot, Diagnosis)> {
-    let path = home_path(home.home.as_ref())?;
-    let scan_options = ScanOptions {
-        platform: home.platform.platform(),
-        ..ScanOptions::default()
-    };
-    let snapshot = kudu_state::scan(&path, &scan_options)?;
-    let options = DiagnoseOptions {
-        stall_window: TimeDelta::minutes(i64::from(home.stall_minutes)),
-    };
-    let diagnosis = kudu_state::diagnose(&snapshot, now, options);
-    Ok((snapshot, diagnosis))
+    kudu_state::diagnose_home(&home_path(home.home.as_ref())?, now, &home.options())
 }
 
 fn make_plan(home: &HomeArgs, now: chrono::DateTime<Utc>, allow_live_lock: bool) -> Result<Plan> {
@@ -256,9 +243,9 @@ fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
             String::from_utf8_lossy(&buf).into_owned()
         }
     };
-    let x = kudu_state::explain::explain(&body, Some(a.status));
+    let x = kudu_state::explain::explain_response(&body, Some(a.status))?;
     if a.json {
-        print_json(io, &render::explanation_json(&x))?;
+        print_json(io, &x)?;
     } else {
         render::explanation(io.out, &x, io.color).map_err(|e| stdout_error(&e))?;
     }
@@ -267,27 +254,20 @@ fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
 
 fn wait_idle(a: &WaitArgs, io: &mut Io<'_>) -> Result<i32> {
     let path = home_path(a.home.home.as_ref())?;
-    let scan_options = ScanOptions {
-        platform: a.home.platform.platform(),
-        ..ScanOptions::default()
-    };
-    let options = DiagnoseOptions {
-        stall_window: TimeDelta::minutes(i64::from(a.home.stall_minutes)),
-    };
+    let options = a.home.options();
     let timeout = a.timeout.to_std().unwrap_or_default();
     let poll = a.poll.to_std().unwrap_or_default();
     let err = &mut *io.err;
-    let outcome =
-        kudu_state::wait_idle(&path, &scan_options, options, timeout, poll, |d, waited| {
-            let _ = writeln!(
-                err,
-                "kudu-state: waiting for {} (waited {} of {})",
-                render::waiting_for(d),
-                render::duration(TimeDelta::from_std(waited).unwrap_or_default()),
-                render::duration(a.timeout)
-            );
-            true
-        })?;
+    let outcome = kudu_state::wait_idle(&path, &options, timeout, poll, |d, waited| {
+        let _ = writeln!(
+            err,
+            "kudu-state: waiting for {} (waited {} of {})",
+            render::waiting_for(d),
+            render::duration(TimeDelta::from_std(waited).unwrap_or_default()),
+            render::duration(a.timeout)
+        );
+        true
+    })?;
     let waited = render::duration(TimeDelta::from_std(outcome.waited).unwrap_or_default());
     let d = &outcome.diagnosis;
     if outcome.idle {

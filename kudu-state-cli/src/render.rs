@@ -7,7 +7,6 @@ use kudu_state::Plan;
 use kudu_state::explain::Explanation;
 use kudu_state::remediate::{StepOutcome, StepReport};
 use kudu_state::{Diagnosis, Severity, Verdict};
-use serde_json::{Value, json};
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
 pub(crate) fn color_wanted() -> bool {
@@ -103,19 +102,6 @@ pub(crate) fn diagnosis(out: &mut dyn Write, d: &Diagnosis, color: bool) -> io::
         }
     };
     writeln!(out, "\nnext: {next}")
-}
-
-pub(crate) fn explanation_json(x: &Explanation) -> Value {
-    json!({
-        "kind": x.kind.as_str(),
-        "retryable": x.retryable,
-        "requested_operation": x.requested_operation,
-        "holder_operation": x.holder_operation,
-        "started_at": x.started_at,
-        "deployment_id": x.deployment_id,
-        "advice": x.advice,
-        "body": x.body,
-    })
 }
 
 pub(crate) fn explanation(out: &mut dyn Write, x: &Explanation, color: bool) -> io::Result<()> {

@@ -153,15 +153,22 @@ fn wait_work(
     options: WaitOptions,
     mut on_progress: impl FnMut(&kudu_state::Diagnosis, Duration) + Send,
 ) -> impl FnOnce() -> kudu_state::Result<WaitOutcome> {
-    let scan = scan_options(options.platform);
-    let diag = stall(options.stall_minutes);
+    let minutes = options
+        .stall_minutes
+        .map_or(Ok(10), |m| whole("stallMinutes", m))
+        .map(|m| u32::try_from(m).unwrap_or(u32::MAX));
+    let platform = options.platform.map(Into::into);
     let timeout = millis("timeoutMs", options.timeout_ms);
     let poll = millis("pollMs", options.poll_ms.unwrap_or(5000.0));
     move || {
+        let home_options = kudu_state::HomeOptions {
+            platform,
+            stall_minutes: minutes?,
+            ..kudu_state::HomeOptions::default()
+        };
         let outcome = kudu_state::wait_idle(
             std::path::Path::new(&home),
-            &scan,
-            diag?,
+            &home_options,
             timeout?,
             poll?,
             |d, waited| {

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use std::time::Duration;
 
 use crate::convert::{Seconds, timedelta, to_dict, to_json};
-use crate::diagnosis::{PyDiagnosis, diagnose_options, scan_options};
+use crate::diagnosis::PyDiagnosis;
 use crate::enums::Platform;
 use crate::errors::IntoPyResult;
 
@@ -77,12 +77,15 @@ pub(crate) fn wait_idle(
     platform: Option<Platform>,
 ) -> PyResult<PyWaitOutcome> {
     let (Seconds(timeout), Seconds(poll)) = (timeout, poll);
-    let scan_options = scan_options(platform);
-    let options = diagnose_options(stall_minutes);
+    let options = kudu_state::HomeOptions {
+        platform: platform.map(Into::into),
+        stall_minutes,
+        ..kudu_state::HomeOptions::default()
+    };
     // An exception from the callback, or a pending signal (Ctrl-C), stops the wait and is raised.
     let mut raised: Option<PyErr> = None;
     let outcome = py.detach(|| {
-        kudu_state::wait_idle(&home, &scan_options, options, timeout, poll, |d, waited| {
+        kudu_state::wait_idle(&home, &options, timeout, poll, |d, waited| {
             Python::attach(|py| {
                 let keep_going = py.check_signals().and_then(|()| match &on_progress {
                     None => Ok(true),

@@ -137,6 +137,23 @@ pub struct Explanation {
     pub body: String,
 }
 
+/// [`explain`] with the HTTP status checked first: the entry point of the command and both packages,
+/// so a status that is not one (0, 1000) is refused the same way everywhere.
+///
+/// # Errors
+/// `INVALID_INPUT` when `status` is not 100 to 599.
+pub fn explain_response(body: &str, status: Option<u16>) -> crate::Result<Explanation> {
+    if let Some(s) = status
+        && !(100..=599).contains(&s)
+    {
+        return Err(crate::Error::invalid(
+            "argument",
+            format!("{s} is not an HTTP status (100 to 599)"),
+        ));
+    }
+    Ok(explain(body, status))
+}
+
 /// Classifies a response body from any Kudu deploy client (plain text, JSON, or wrapped in a
 /// client's message) and explains it; `status` is the HTTP status if the caller knows it.
 ///

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::diagnose::{DiagnoseOptions, Diagnosis, Verdict, diagnose};
+use crate::diagnose::{Diagnosis, HomeOptions, Verdict, diagnose};
 use crate::error::Result;
-use crate::scan::{ScanOptions, scan};
+use crate::scan::scan;
 
 /// How a wait ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,18 +34,19 @@ pub fn is_clear(d: &Diagnosis) -> bool {
 /// not clear and how long the wait has lasted; returning `false` stops the wait early (as a timeout).
 ///
 /// # Errors
-/// Whatever [`scan`] returns for the home (it is re-scanned on every poll).
+/// `INVALID_INPUT` for bad options; whatever [`scan`] returns for the home (it is re-scanned on every
+/// poll).
 pub fn wait_idle(
     home: &Path,
-    scan_options: &ScanOptions,
-    options: DiagnoseOptions,
+    options: &HomeOptions,
     timeout: Duration,
     poll: Duration,
     mut on_progress: impl FnMut(&Diagnosis, Duration) -> bool,
 ) -> Result<WaitOutcome> {
+    let (scan_options, options) = options.split()?;
     let start = Instant::now();
     loop {
-        let diagnosis = diagnose(&scan(home, scan_options)?, Utc::now(), options);
+        let diagnosis = diagnose(&scan(home, &scan_options)?, Utc::now(), options);
         let waited = start.elapsed();
         if is_clear(&diagnosis) {
             return Ok(WaitOutcome {
