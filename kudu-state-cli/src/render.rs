@@ -2,46 +2,54 @@
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
 use chrono::TimeDelta;
 use kudu_state::Plan;
 use kudu_state::explain::Explanation;
 use kudu_state::remediate::{StepOutcome, StepReport};
 use kudu_state::{Diagnosis, Severity, Verdict};
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
+/// Whether to colour what goes to standard output, decided as every well-behaved command decides it
+/// (anstream's rules): never when `NO_COLOR` is set or `CLICOLOR=0`, always with `CLICOLOR_FORCE`,
+/// otherwise only on a terminal that is not `TERM=dumb`.
 pub(crate) fn color_wanted() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && io::IsTerminal::is_terminal(&io::stdout())
+    anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
 }
 
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+
+/// Styles text when colour is wanted.
 struct Paint(bool);
 
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    fn wrap(&self, style: Style, text: &str) -> String {
         if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_owned()
         }
     }
 }
 
-fn verdict_line(v: Verdict) -> (&'static str, &'static str) {
+fn verdict_line(v: Verdict) -> (Style, &'static str) {
     match v {
         Verdict::Idle => (
-            "32;1",
+            AnsiColor::Green.on_default().bold(),
             "IDLE — nothing is running or blocking; a deployment started now will be accepted",
         ),
         Verdict::Deploying => (
-            "36;1",
+            AnsiColor::Cyan.on_default().bold(),
             "DEPLOYING — a deployment is running; wait for it and touch nothing",
         ),
         Verdict::Stuck => (
-            "33;1",
+            AnsiColor::Yellow.on_default().bold(),
             "STUCK — something keeps deployments from completing and will not clear soon by itself",
         ),
         Verdict::Broken => (
-            "31;1",
+            AnsiColor::Red.on_default().bold(),
             "BROKEN — Kudu will error on, or destroy, part of this state",
         ),
     }
@@ -68,9 +76,9 @@ pub(crate) fn diagnosis(out: &mut dyn Write, d: &Diagnosis, color: bool) -> io::
         (false, None) => writeln!(out, "safe to deploy: no — will not clear by itself")?,
     }
     for (severity, title, mark, col) in [
-        (Severity::Error, "errors", "x", "31"),
-        (Severity::Warning, "warnings", "!", "33"),
-        (Severity::Info, "info", "-", "2"),
+        (Severity::Error, "errors", "x", RED),
+        (Severity::Warning, "warnings", "!", YELLOW),
+        (Severity::Info, "info", "-", DIM),
     ] {
         let group: Vec<_> = d
             .findings
@@ -86,7 +94,7 @@ pub(crate) fn diagnosis(out: &mut dyn Write, d: &Diagnosis, color: bool) -> io::
                 out,
                 "  {} {}  {}",
                 p.wrap(col, mark),
-                p.wrap("1", f.code.as_str()),
+                p.wrap(BOLD, f.code.as_str()),
                 f.path
             )?;
             writeln!(out, "    {}", f.message)?;
@@ -109,7 +117,7 @@ pub(crate) fn explanation(out: &mut dyn Write, x: &Explanation, color: bool) -> 
     writeln!(
         out,
         "{}  ({})",
-        p.wrap("1", x.kind.as_str()),
+        p.wrap(BOLD, x.kind.as_str()),
         if x.retryable {
             "retryable"
         } else {
@@ -170,7 +178,7 @@ pub(crate) fn plan(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result<
     writeln!(
         out,
         "{} for {} ({}), verdict {}, as of {}",
-        p.wrap("1", "plan"),
+        p.wrap(BOLD, "plan"),
         plan.home.display(),
         plan.platform,
         plan.verdict.as_str(),
@@ -189,7 +197,7 @@ pub(crate) fn plan(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result<
             out,
             "  {}. {} [risk {risk}]{target}",
             i + 1,
-            p.wrap("1", step.action.as_str())
+            p.wrap(BOLD, step.action.as_str())
         )?;
         writeln!(out, "     {}", step.reason)?;
         if step.action.is_advisory() {

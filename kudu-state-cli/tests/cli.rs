@@ -510,3 +510,27 @@ fn apply_a_reviewed_plan_file() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Colour follows the usual variables: `NO_COLOR` wins, `CLICOLOR_FORCE` colours a pipe, `CLICOLOR=0`
+/// and a pipe alone do not.
+#[test]
+fn colour_follows_no_color_clicolor_and_clicolor_force() {
+    let home = examples_dir().join("linux-stuck");
+    let run_with = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kudu-state"));
+        for v in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+            c.env_remove(v);
+        }
+        c.envs(vars.iter().copied());
+        let out = c
+            .args(["diagnose", "--now", NOW])
+            .arg(&home)
+            .output()
+            .expect("run");
+        stdout(&out).contains("\u{1b}[")
+    };
+    assert!(!run_with(&[]), "a pipe gets no colour");
+    assert!(run_with(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!run_with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!run_with(&[("CLICOLOR", "0")]));
+}
