@@ -128,6 +128,16 @@ pub fn resolve_home(path: &Path) -> Result<(PathBuf, Given)> {
 
 /// Scans a home through any [`Store`]. `home` is only recorded in the snapshot.
 ///
+/// The reads are made in as few rounds as the tree allows, each round's reads at once (as many as the
+/// store wants, [`Store::parallelism`]), since over Kudu's REST API every read is a network round trip:
+/// 1. list `site`;
+/// 2. list `site/locks` and `site/deployments`, at the same time;
+/// 3. the lock files and the `deployment` lock folder, the root files of `site/deployments`, and every
+///    record's `status.xml`, all at once;
+/// 4. `info.lock`; the records' `status_complete.xml` when the home may be Windows' (decided from what
+///    rounds 1-3 found, see [`platform::kudulite_beyond_doubt`]);
+/// 5. and 6. for records their status files do not settle: the folder's listing, then the log's tail.
+///
 /// # Errors
 /// Only when `site` itself cannot be listed.
 pub fn scan_store(
@@ -143,27 +153,68 @@ pub fn scan_store(
 
     let wwwroot =
         find("wwwroot").and_then(|_| stat_or_gone(store, &site.join("wwwroot").ok()?, &mut notes));
-    let locks = match find("locks") {
-        Some(e) if e.kind == EntryKind::Dir => {
-            let dir = site.join("locks")?;
-            let meta = stat_or_gone(store, &dir, &mut notes);
-            crate::lock::read(store, &dir, meta, &mut notes)
-        }
+    let locks_dir = match find("locks") {
+        Some(e) if e.kind == EntryKind::Dir => site.join("locks").ok(),
         Some(e) => {
             note_wrong_kind(&mut notes, "site/locks", &e.kind);
-            Locks::default()
+            None
         }
-        None => Locks::default(),
+        None => None,
     };
-    let (deployments, record_ids) = match find("deployments") {
-        Some(e) if e.kind == EntryKind::Dir => {
-            let (dir, ids) =
-                crate::deployments::read::read(store, &site.join("deployments")?, &mut notes);
-            (Some(dir), ids)
-        }
+    let deployments_dir = match find("deployments") {
+        Some(e) if e.kind == EntryKind::Dir => site.join("deployments").ok(),
         Some(e) => {
             note_wrong_kind(&mut notes, "site/deployments", &e.kind);
-            (None, Vec::new())
+            None
+        }
+        None => None,
+    };
+    // Rounds 2 and 3: the locks on one thread, the deployments folder (root files and every record's
+    // status.xml) on this one.
+    let ((locks, lock_notes), deployments) = std::thread::scope(|s| {
+        let locks = s.spawn(|| {
+            let mut notes = Vec::new();
+            let locks = match &locks_dir {
+                Some(dir) => {
+                    let meta = stat_or_gone(store, dir, &mut notes);
+                    crate::lock::read(store, dir, meta, &mut notes)
+                }
+                None => Locks::default(),
+            };
+            (locks, notes)
+        });
+        let deployments = deployments_dir.as_ref().map(|dir| {
+            let mut notes = Vec::new();
+            let listing = crate::deployments::read::list(store, dir, &mut notes);
+            let (root_entries, record_ids) = crate::deployments::read::split(listing);
+            let ((root, mut root_notes), (statuses, mut status_notes)) = std::thread::scope(|s| {
+                let root = s.spawn(|| {
+                    let mut notes = Vec::new();
+                    let root =
+                        crate::deployments::read::read_root(store, dir, root_entries, &mut notes);
+                    (root, notes)
+                });
+                let mut notes = Vec::new();
+                let statuses = record::read::read_statuses(store, dir, record_ids, &mut notes);
+                // A reader panic is a bug; losing what it read would turn it into a wrong verdict.
+                let root = root.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (root, (statuses, notes))
+            });
+            // Notes in reading order: the listing's, the root files', the records'.
+            notes.append(&mut root_notes);
+            notes.append(&mut status_notes);
+            (root, notes, statuses)
+        });
+        let locks = locks
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (locks, deployments)
+    });
+    notes.extend(lock_notes);
+    let (deployments, statuses) = match deployments {
+        Some((dir, dir_notes, statuses)) => {
+            notes.extend(dir_notes);
+            (Some(dir), statuses)
         }
         None => (None, Vec::new()),
     };
@@ -181,13 +232,13 @@ pub fn scan_store(
         wwwroot,
         notes,
     };
+    // Rounds 4-6.
     let read = record::read::RecordReading {
         log_tail_bytes: options.log_tail_bytes,
         status_complete: !platform::kudulite_beyond_doubt(&snapshot, options.platform),
     };
     if let Some(d) = snapshot.deployments.as_mut() {
-        d.records =
-            record::read::read_records(store, &d.path, record_ids, read, &mut snapshot.notes);
+        d.records = record::read::finish_records(store, statuses, read, &mut snapshot.notes);
     }
     snapshot.platform = platform::choose(&snapshot, options.platform);
     let platform = snapshot.platform();
@@ -197,6 +248,62 @@ pub fn scan_store(
         }
     }
     Ok(snapshot)
+}
+
+/// Runs `task` on every item on as many threads as `store` wants for that many reads
+/// ([`Store::parallelism`]). Results come back in the items' order, and the notes the tasks made are
+/// appended to `notes` in that order too, so a scan reads the same whatever the thread count. Each
+/// thread fills its own slice of one preallocated list: at 100,000 records a second copy of the list
+/// would be the scan's peak memory.
+#[expect(
+    clippy::filter_map_identity,
+    reason = "flatten does not collect in place"
+)]
+pub(crate) fn par_map<T: Send, R: Send>(
+    store: &dyn Store,
+    items: Vec<T>,
+    notes: &mut Vec<ScanNote>,
+    task: impl Fn(T, &mut Vec<ScanNote>) -> R + Sync,
+) -> Vec<R> {
+    let mut inputs: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(inputs.len()).collect();
+    let fill = |inputs: &mut [Option<T>], slots: &mut [Option<R>]| {
+        let mut notes = Vec::new();
+        for (input, slot) in inputs.iter_mut().zip(slots) {
+            if let Some(item) = input.take() {
+                *slot = Some(task(item, &mut notes));
+            }
+        }
+        notes
+    };
+    let threads = store
+        .parallelism(inputs.len())
+        .clamp(1, inputs.len().max(1));
+    if threads == 1 {
+        notes.append(&mut fill(&mut inputs, &mut slots));
+    } else {
+        let chunk = inputs.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = inputs
+                .chunks_mut(chunk)
+                .zip(slots.chunks_mut(chunk))
+                .map(|(inputs, slots)| s.spawn(|| fill(inputs, slots)))
+                .collect();
+            for worker in workers {
+                // A worker panic is a bug; losing its results silently would turn it into a wrong verdict.
+                let mut found = worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                notes.append(&mut found);
+            }
+        });
+    }
+    drop(inputs);
+    // `Option<R>` has `R`'s size for the records (a niche), so this collects in place.
+    slots
+        .into_iter()
+        .filter_map(std::convert::identity)
+        .collect()
 }
 
 fn rel(s: &str) -> RelPath {

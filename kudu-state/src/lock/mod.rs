@@ -21,7 +21,7 @@ pub use info::{
 };
 
 use crate::names::named_enum;
-use crate::scan::{LOCK_CAP, list_or_note, note_wrong_kind, read_small, stat_or_gone};
+use crate::scan::{LOCK_CAP, list_or_note, note_wrong_kind, par_map, read_small, stat_or_gone};
 use crate::snapshot::ScanNote;
 use crate::store::{Content, EntryKind, Meta, RelPath, Store};
 
@@ -96,19 +96,26 @@ pub struct Locks {
     pub autoswap: Option<Meta>,
 }
 
+/// One entry of `site/locks` as read.
+enum LockPart {
+    Windows(Option<LockFile<OperationLockInfo>>),
+    Autoswap(Option<Meta>),
+    Linux(Option<LinuxLockDir>),
+    Idle(IdleLock),
+    Other,
+}
+
+/// Reads `site/locks` (its entries at once, on a store that wants it). `meta` is the folder's own.
 pub(crate) fn read(
     store: &dyn Store,
     dir: &RelPath,
     meta: Option<Meta>,
     notes: &mut Vec<ScanNote>,
 ) -> Locks {
-    let mut locks = Locks {
-        dir: meta,
-        ..Locks::default()
-    };
-    for entry in list_or_note(store, dir, notes) {
+    let entries = list_or_note(store, dir, notes);
+    let parts = par_map(store, entries, notes, |entry, notes| {
         let Ok(path) = dir.join(&entry.name) else {
-            continue;
+            return LockPart::Other;
         };
         let lock_file = |notes: &mut Vec<ScanNote>| {
             let (meta, content) = read_small(
@@ -126,49 +133,68 @@ pub(crate) fn read(
             })
         };
         match entry.name.as_str() {
-            "deployments.lock" => locks.windows_deployment = lock_file(notes),
-            "autoswap.lock" => locks.autoswap = stat_or_gone(store, &path, notes),
+            "deployments.lock" => LockPart::Windows(lock_file(notes)),
+            "autoswap.lock" => LockPart::Autoswap(stat_or_gone(store, &path, notes)),
             "deployment" if entry.kind == EntryKind::Dir => {
-                let Some(meta) = stat_or_gone(store, &path, notes) else {
-                    continue;
-                };
-                let info = list_or_note(store, &path, notes)
-                    .into_iter()
-                    .find(|e| e.name == "info.lock")
-                    .and_then(|e| {
-                        let info_path = path.join("info.lock").ok()?;
-                        let (meta, content) = read_small(
-                            store,
-                            &info_path,
-                            &e.kind,
-                            LOCK_CAP,
-                            notes,
-                            parse_linux_lock,
-                        )?;
-                        Some(LockFile {
-                            path: info_path,
-                            meta,
-                            content,
-                        })
-                    });
-                locks.linux_deployment = Some(LinuxLockDir {
-                    path: path.clone(),
-                    meta,
-                    info,
-                });
+                LockPart::Linux(read_linux_dir(store, path.clone(), notes))
             }
-            "deployment" => note_wrong_kind(notes, path.as_str(), &entry.kind),
-            name => {
-                if let Some(idle) = IdleLockName::ALL
-                    .iter()
-                    .copied()
-                    .find(|n| n.file_name() == name)
-                    && let Some(file) = lock_file(notes)
-                {
-                    locks.idle.push(IdleLock { name: idle, file });
-                }
+            "deployment" => {
+                note_wrong_kind(notes, path.as_str(), &entry.kind);
+                LockPart::Other
             }
+            name => match IdleLockName::ALL
+                .iter()
+                .copied()
+                .find(|n| n.file_name() == name)
+            {
+                Some(name) => lock_file(notes).map_or(LockPart::Other, |file| {
+                    LockPart::Idle(IdleLock { name, file })
+                }),
+                None => LockPart::Other,
+            },
+        }
+    });
+    let mut locks = Locks {
+        dir: meta,
+        ..Locks::default()
+    };
+    for part in parts {
+        match part {
+            LockPart::Windows(f) => locks.windows_deployment = f,
+            LockPart::Autoswap(m) => locks.autoswap = m,
+            LockPart::Linux(d) => locks.linux_deployment = d,
+            LockPart::Idle(i) => locks.idle.push(i),
+            LockPart::Other => {}
         }
     }
     locks
+}
+
+/// KuduLite's lock folder `site/locks/deployment` and its `info.lock`.
+fn read_linux_dir(
+    store: &dyn Store,
+    path: RelPath,
+    notes: &mut Vec<ScanNote>,
+) -> Option<LinuxLockDir> {
+    let meta = stat_or_gone(store, &path, notes)?;
+    let info = list_or_note(store, &path, notes)
+        .into_iter()
+        .find(|e| e.name == "info.lock")
+        .and_then(|e| {
+            let info_path = path.join("info.lock").ok()?;
+            let (meta, content) = read_small(
+                store,
+                &info_path,
+                &e.kind,
+                LOCK_CAP,
+                notes,
+                parse_linux_lock,
+            )?;
+            Some(LockFile {
+                path: info_path,
+                meta,
+                content,
+            })
+        });
+    Some(LinuxLockDir { path, meta, info })
 }

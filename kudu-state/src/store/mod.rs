@@ -186,6 +186,13 @@ pub trait Store: Send + Sync {
     fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
     /// At most `cap` bytes from the end of a regular file.
     fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
+    /// How many threads to make `reads` independent reads with. A local disk answers in microseconds,
+    /// so threads pay only for many reads; a store behind a network round trip wants as many as it
+    /// allows requests in flight.
+    fn parallelism(&self, reads: usize) -> usize {
+        let _ = reads;
+        1
+    }
 }
 
 /// The content of a file Kudu writes, as far as it could be read and understood.
