@@ -132,6 +132,15 @@ impl Error {
         }
     }
 
+    /// True when the error says the thing asked for is not there (a file, a folder, the home).
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::HomeNotFound { .. })
+            || self
+                .io_error()
+                .is_some_and(|e| e.kind() == io::ErrorKind::NotFound)
+    }
+
     /// The OS error behind an `IO_ERROR`, for mapping to a host language's exception types.
     #[must_use]
     pub fn io_error(&self) -> Option<&io::Error> {

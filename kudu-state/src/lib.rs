@@ -38,6 +38,7 @@
 //! | where the files are: the [`store::Store`] trait, the local file system | [`store`] |
 //! | pipeline: scan → diagnose → plan / apply / undo | [`scan`], [`diagnose`], [`remediate`] |
 //! | a 409 body | [`explain`] |
+//! | following one deployment by id | [`track`] |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // File I/O goes through fs-err or `store::local` (see clippy.toml).
@@ -61,6 +62,7 @@ pub mod scan;
 pub mod snapshot;
 pub mod status_xml;
 pub mod store;
+pub mod track;
 pub mod wait;
 
 pub use diagnose::{
@@ -72,4 +74,5 @@ pub use platform::Platform;
 pub use remediate::{ApplyOptions, ApplyReport, Plan, PlanOptions, UndoReport, apply, plan, undo};
 pub use scan::{ScanOptions, scan};
 pub use snapshot::Snapshot;
+pub use track::{TrackEnd, TrackOptions, TrackOutcome, TrackState, track};
 pub use wait::{WaitOutcome, wait_idle};

@@ -8,6 +8,7 @@ mod new_status_values;
 mod props;
 mod remediation;
 mod scenarios;
+mod track;
 mod util;
 
 /// Every public result type must cross threads (the bindings run them off the main thread).
