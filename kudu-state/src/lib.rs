@@ -35,6 +35,7 @@ pub mod log_log;
 pub mod platform;
 pub mod record;
 pub mod remediate;
+pub mod remote;
 pub mod scan;
 pub mod snapshot;
 pub mod status_doc;

@@ -166,6 +166,9 @@ pub struct Bytes {
     pub offset: u64,
     /// The metadata of the file that was opened (not of whatever is at the path now).
     pub meta: Meta,
+    /// The server's entity tag of the version read, where there is a server (`None` for
+    /// [`LocalStore`]). A remote write is later guarded with it (`If-Match`).
+    pub etag: Option<String>,
 }
 
 impl Bytes {
@@ -186,6 +189,11 @@ pub trait Store: Send + Sync {
     fn read_head(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
     /// At most `cap` bytes from the end of a regular file.
     fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes>;
+    /// How many calls this store serves well at once, from several threads: a scan sizes its
+    /// thread pool with it. 1 (the default) means calls gain nothing from running at once.
+    fn parallelism(&self) -> usize {
+        1
+    }
 }
 
 /// A [`Store`] over the local file system, rooted at a home directory.
@@ -322,6 +330,7 @@ impl Store for LocalStore {
             data,
             offset: 0,
             meta,
+            etag: None,
         })
     }
 
@@ -335,7 +344,12 @@ impl Store for LocalStore {
         file.take(cap)
             .read_to_end(&mut data)
             .map_err(|e| Error::io("read", &full, e))?;
-        Ok(Bytes { data, offset, meta })
+        Ok(Bytes {
+            data,
+            offset,
+            meta,
+            etag: None,
+        })
     }
 }
 

@@ -1,0 +1,1 @@
+//! Remote store tests: real HTTP on loopback against the Kudu emulator.
