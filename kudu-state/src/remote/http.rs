@@ -333,6 +333,24 @@ impl HttpClient {
             .min(self.inner.options.max_retry_wait)
     }
 
+    /// Before retry `attempt + 1` of a GET whose body broke off: the wait, counted as a retry, if
+    /// retries are left and the run's deadline leaves time for it.
+    pub(crate) fn body_retry(&self, attempt: u32, e: &Error) -> Option<Duration> {
+        let broke_off = matches!(e, Error::Network { source, .. } if matches!(
+            source.kind(),
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        ));
+        if !broke_off || attempt >= self.inner.options.retries {
+            return None;
+        }
+        let wait = self.fits(self.backoff(attempt, None))?;
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        Some(wait)
+    }
+
     /// The wait, if the run's deadline leaves time for it and a request after it.
     fn fits(&self, wait: Duration) -> Option<Duration> {
         match self.remaining() {

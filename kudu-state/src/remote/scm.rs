@@ -259,6 +259,32 @@ impl ScmReader {
         Ok(answer)
     }
 
+    /// [`ScmReader::read`], then `consume` of the answer; a GET whose body broke off (a dropped
+    /// connection) is sent again, within the retries.
+    pub(crate) fn read_with<T>(
+        &self,
+        method: ReadMethod,
+        route: Route<'_>,
+        range: Option<String>,
+        affinity: &Affinity,
+        mut consume: impl FnMut(Answer) -> Result<T>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let answer = self.read(method, route, range.clone(), affinity)?;
+            match consume(answer) {
+                Err(e) => match self.http.body_retry(attempt, &e) {
+                    Some(wait) => {
+                        std::thread::sleep(wait);
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+                done => return done,
+            }
+        }
+    }
+
     /// The error for an answer the caller cannot use: `AUTH_FAILED`, `REDIRECT_REFUSED` or
     /// `HTTP_ERROR` with the server's text (with any secret of ours cut out, should it echo one).
     pub(crate) fn status_error(&self, answer: Answer) -> Error {

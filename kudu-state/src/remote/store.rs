@@ -271,17 +271,26 @@ impl RemoteStore {
     /// Lists a folder (`None`: the home) and keeps what it says.
     fn list_dir(&self, path: Option<&RelPath>) -> Result<Vec<DirEntry>> {
         let scm = &self.shared.scm;
-        let answer = scm.read(ReadMethod::Get, Route::VfsDir(path), None, &self.affinity)?;
-        match answer.status {
-            200 => {}
-            404 => return Err(not_found("list", path)),
-            307 | 301 | 302 | 308 if path.is_some_and(|p| is_toggle(&answer, scm, p, false)) => {
-                return Err(wrong_kind("list", path, "not a directory"));
-            }
-            _ => return Err(scm.status_error(answer)),
-        }
-        let url = answer.url.clone();
-        let body = answer.read_all(u64::MAX)?;
+        let (url, body) = scm.read_with(
+            ReadMethod::Get,
+            Route::VfsDir(path),
+            None,
+            &self.affinity,
+            |answer| {
+                match answer.status {
+                    200 => {}
+                    404 => return Err(not_found("list", path)),
+                    307 | 301 | 302 | 308
+                        if path.is_some_and(|p| is_toggle(&answer, scm, p, false)) =>
+                    {
+                        return Err(wrong_kind("list", path, "not a directory"));
+                    }
+                    _ => return Err(scm.status_error(answer)),
+                }
+                let url = answer.url.clone();
+                Ok((url, answer.read_all(u64::MAX)?))
+            },
+        )?;
         let listed: Vec<VfsEntry> =
             serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
                 url: url.clone(),
@@ -406,55 +415,59 @@ impl RemoteStore {
         } else {
             format!("bytes=0-{}", cap - 1)
         };
-        let answer = scm.read(
+        let read = |answer: super::http::Answer| {
+            let etag = answer.header("etag").map(str::to_owned);
+            let last_modified = answer.header("last-modified").map(str::to_owned);
+            let url = answer.url.clone();
+            let (data, offset, size) = match answer.status {
+                // Windows: only the bytes asked for.
+                206 => {
+                    let (from, size) = answer
+                        .header("content-range")
+                        .and_then(content_range)
+                        .ok_or_else(|| Error::BadResponse {
+                            url: url.clone(),
+                            reason: "a 206 without a usable Content-Range".to_owned(),
+                        })?;
+                    let data = answer.read_all(cap)?;
+                    (data, from, size)
+                }
+                // KuduLite (or a Range not honoured): the whole file.
+                200 if tail => {
+                    let (data, size) = answer.read_tail(cap)?;
+                    let offset = size.saturating_sub(data.len() as u64);
+                    (data, offset, size)
+                }
+                200 => {
+                    let (data, size) = answer.read_head(cap)?;
+                    (data, 0, size)
+                }
+                // Windows, empty file: no range overlaps it.
+                416 => {
+                    let size = answer
+                        .header("content-range")
+                        .and_then(|r| r.trim().strip_prefix("bytes */"))
+                        .and_then(|n| n.trim().parse::<u64>().ok());
+                    match size {
+                        Some(0) => (Vec::new(), 0, 0),
+                        _ => return Err(scm.status_error(answer)),
+                    }
+                }
+                404 => return Err(not_found("read", Some(path))),
+                307 | 301 | 302 | 308 if is_toggle(&answer, scm, path, true) => {
+                    return Err(wrong_kind("read", Some(path), "not a regular file"));
+                }
+                _ => return Err(scm.status_error(answer)),
+            };
+            Ok((data, offset, size, etag, last_modified))
+        };
+        let (data, offset, size, etag, last_modified) = scm.read_with(
             ReadMethod::Get,
             Route::VfsFile(path),
             Some(range),
             &self.affinity,
+            read,
         )?;
-        let etag = answer.header("etag").map(str::to_owned);
-        let last_modified = answer.header("last-modified").map(str::to_owned);
-        let url = answer.url.clone();
-        let (data, offset, size) = match answer.status {
-            // Windows: only the bytes asked for.
-            206 => {
-                let (from, size) = answer
-                    .header("content-range")
-                    .and_then(content_range)
-                    .ok_or_else(|| Error::BadResponse {
-                        url: url.clone(),
-                        reason: "a 206 without a usable Content-Range".to_owned(),
-                    })?;
-                let data = answer.read_all(cap)?;
-                (data, from, size)
-            }
-            // KuduLite (or a Range not honoured): the whole file.
-            200 if tail => {
-                let (data, size) = answer.read_tail(cap)?;
-                let offset = size.saturating_sub(data.len() as u64);
-                (data, offset, size)
-            }
-            200 => {
-                let (data, size) = answer.read_head(cap)?;
-                (data, 0, size)
-            }
-            // Windows, empty file: no range overlaps it.
-            416 => {
-                let size = answer
-                    .header("content-range")
-                    .and_then(|r| r.trim().strip_prefix("bytes */"))
-                    .and_then(|n| n.trim().parse::<u64>().ok());
-                match size {
-                    Some(0) => (Vec::new(), 0, 0),
-                    _ => return Err(scm.status_error(answer)),
-                }
-            }
-            404 => return Err(not_found("read", Some(path))),
-            307 | 301 | 302 | 308 if is_toggle(&answer, scm, path, true) => {
-                return Err(wrong_kind("read", Some(path), "not a regular file"));
-            }
-            _ => return Err(scm.status_error(answer)),
-        };
         let meta = self.file_meta(etag.as_deref(), last_modified.as_deref(), size, path);
         self.remember(path, &meta, etag.as_deref());
         Ok(Bytes {
