@@ -215,14 +215,24 @@ impl RemoteStore {
     /// that did not answer) and the network errors.
     pub fn kudu_process(&self) -> Result<Option<KuduProcess>> {
         let scm = &self.shared.scm;
-        let answer = scm.read(ReadMethod::Get, Route::KuduProcess, None, &self.affinity)?;
-        let url = answer.url.clone();
-        match answer.status {
-            200 => {}
-            400 => return Ok(None),
-            _ => return Err(scm.status_error(answer)),
-        }
-        let body = answer.read_all(4 * 1024 * 1024)?;
+        let read = |answer: super::http::Answer| match answer.status {
+            200 => Ok(Some((
+                answer.url.clone(),
+                answer.read_all(4 * 1024 * 1024)?,
+            ))),
+            400 => Ok(None),
+            _ => Err(scm.status_error(answer)),
+        };
+        let Some((url, body)) = scm.read_with(
+            ReadMethod::Get,
+            Route::KuduProcess,
+            None,
+            &self.affinity,
+            read,
+        )?
+        else {
+            return Ok(None);
+        };
         #[derive(Deserialize)]
         struct Raw {
             id: u64,

@@ -400,3 +400,64 @@ fn wrong_credentials_are_auth_failed_with_what_to_check() {
     assert_no_secret(&format!("{store:?}"));
     assert_eq!(emu.request_count(), 1, "a 401 is not retried");
 }
+
+#[test]
+fn https_goes_through_the_proxy_and_loopback_never_does() {
+    use kudu_state::remote::{CredentialSource, Credentials, Env, HttpClient, RemoteStore, Secret};
+    let home = home(Platform::Windows);
+    // The emulator plays the proxy: it logs the CONNECT it gets (and refuses it), so the request
+    // never leaves 127.0.0.1 and no name is resolved.
+    let proxy = emulator(&home);
+    let env = Env::from_vars([("HTTPS_PROXY", proxy.url())]);
+    let http = HttpClient::new(&strict(0), &env).unwrap();
+    let far = RemoteStore::new(
+        &http,
+        SiteUrl::parse("https://emulated-app.scm.example.invalid").unwrap(),
+        Credentials::basic(
+            USER,
+            Secret::new(PASSWORD),
+            CredentialSource::UsernamePassword,
+        ),
+        None,
+    );
+    let e = far.list(&rel("site")).unwrap_err();
+    assert_no_secret(&shown(&e));
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].method, "CONNECT");
+    assert!(seen[0].path.contains("emulated-app.scm.example.invalid"));
+    assert_eq!(
+        seen[0].auth_scheme, None,
+        "credentials only inside the tunnel"
+    );
+
+    // A loopback site is reached directly even with a proxy set.
+    let site = emulator(&home);
+    let near = RemoteStore::new(&http, SiteUrl::parse(&site.url()).unwrap(), basic(), None);
+    near.list(&rel("site")).unwrap();
+    assert_eq!(proxy.request_count(), 1);
+}
+
+#[test]
+fn ssl_cert_file_must_hold_certificates() {
+    use kudu_state::remote::{Env, HttpClient};
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.pem");
+    let env = Env::from_vars([("SSL_CERT_FILE", missing.to_str().unwrap())]);
+    assert_eq!(
+        HttpClient::new(&quick(), &env).unwrap_err().code(),
+        "IO_ERROR"
+    );
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let env = Env::from_vars([("SSL_CERT_FILE", empty.to_str().unwrap())]);
+    assert_eq!(
+        HttpClient::new(&quick(), &env).unwrap_err().code(),
+        "INVALID_INPUT"
+    );
+    let bundle = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if bundle.exists() {
+        let env = Env::from_vars([("SSL_CERT_FILE", bundle.to_str().unwrap())]);
+        HttpClient::new(&quick(), &env).unwrap();
+    }
+}
