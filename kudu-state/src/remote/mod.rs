@@ -34,6 +34,21 @@
 //!   [`Credentials`] and [`Secret`] never show a secret.
 //! - [`Arm`]: the SCM host and instances of `--app`/`--resource-group`/`--subscription`/`--slot`.
 //! - [`connect`]: all of it from command-line shaped [`ConnectOptions`].
+//!
+//! # Using it from a scan
+//!
+//! - **Threads**: [`crate::store::Store::parallelism`] is the number of requests the store runs at
+//!   once (8 by default, never more than 16); reading records on that many threads keeps the
+//!   connections busy. Each call blocks its thread for about one round trip, so parallel reads pay
+//!   off from a handful of records, not only from many.
+//! - **Metadata**: a listing keeps each entry's kind, size and mtime, so list a folder before
+//!   `meta` of its entries; a `meta` of a path that was not listed costs a `HEAD`. Before a new pass
+//!   over the same site (a wait's next poll), call [`RemoteStore::forget`].
+//! - **Time**: judge a Linux lock's expiry with [`RemoteStore::server_now`] (the site's clock), not
+//!   the local clock.
+//! - **Evidence**: on Windows, [`RemoteStore::kudu_process`] on the lock holder's instance
+//!   ([`RemoteStore::pinned_to`]) lists the files Kudu holds open, which proves a lock held.
+//! - **Cost**: [`RemoteStore::stats`] gives the requests made and the wall time.
 
 mod arm;
 mod credentials;

@@ -328,6 +328,32 @@ impl ScmReader {
 mod tests {
     use super::*;
 
+    /// The code of the store's modules (not their docs or tests) names no other Kudu route and no
+    /// writing method: what the module's structure promises, checked on its text.
+    #[test]
+    fn the_store_code_names_no_side_effect_route_and_no_write() {
+        for (name, text) in [
+            ("scm.rs", include_str!("scm.rs")),
+            ("store.rs", include_str!("store.rs")),
+        ] {
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+                for banned in [
+                    "deployments\"",
+                    "isdeploying",
+                    "\"/api/scm",
+                    "settings",
+                    "PUT",
+                    "DELETE",
+                    "POST",
+                    "PostForm",
+                ] {
+                    assert!(!line.contains(banned), "{name}: `{line}` has {banned}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn routes_are_vfs_or_kudus_process_only() {
         let p = RelPath::new("site/deployments/a b#1").unwrap();

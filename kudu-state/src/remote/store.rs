@@ -44,13 +44,23 @@ const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
 /// - **Instances**: requests go to one instance: the one `--instance` names
 ///   ([`RemoteStore::pinned_to`]), else the one that answered the first request (its
 ///   `ARRAffinity` cookie is kept for the rest of the run).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RemoteStore {
     shared: Arc<Shared>,
     affinity: Arc<Affinity>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for RemoteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteStore")
+            .field("site", self.site())
+            .field("credentials", self.credentials())
+            .field("instance", &self.instance())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Shared {
     scm: ScmReader,
     /// What listings (and reads) said about each entry, by parent folder (`None`: the home).
