@@ -112,12 +112,9 @@ pub struct ConnectOptions {
 pub fn connect(options: &ConnectOptions, env: &Env) -> Result<RemoteStore> {
     let http = HttpClient::new(&options.http, env)?;
     let (site, credentials) = resolve(&http, options, env)?;
-    Ok(RemoteStore::new(
-        &http,
-        site,
-        credentials,
-        options.instance.clone(),
-    ))
+    let store = RemoteStore::new(&http, site, credentials, options.instance.clone());
+    store.renew_tokens_from(env.clone());
+    Ok(store)
 }
 
 /// The site and the credentials for it.

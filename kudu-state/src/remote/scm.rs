@@ -2,7 +2,7 @@
 //! own process. No other method and no other route can be expressed, so the store cannot call
 //! `/api/deployments*`, `/api/isdeploying` (which delete and purge state) or anything that writes.
 
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -154,26 +154,76 @@ fn affinity_cookie(answer: &Answer) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Gets new credentials from the source the current ones came from (an expired Entra token).
+pub(crate) type RefreshFn = Box<dyn Fn() -> Result<Credentials> + Send + Sync>;
+
 /// The SCM site, read-only.
-#[derive(Debug)]
 pub(crate) struct ScmReader {
     http: HttpClient,
     site: SiteUrl,
-    credentials: Credentials,
-    authorization: Secret,
+    /// The credentials and their `Authorization` value (replaced when a token is renewed).
+    credentials: RwLock<(Credentials, Secret)>,
+    refresh: OnceLock<RefreshFn>,
+    renewing: Mutex<()>,
     /// The last `Date` the site sent, and when it was received.
     date: Mutex<Option<(DateTime<Utc>, Instant)>>,
+}
+
+impl std::fmt::Debug for ScmReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScmReader")
+            .field("site", &self.site)
+            .field("credentials", &self.credentials())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ScmReader {
     pub(crate) fn new(http: HttpClient, site: SiteUrl, credentials: Credentials) -> ScmReader {
         ScmReader {
-            authorization: credentials.authorization(),
+            credentials: RwLock::new((credentials.clone(), credentials.authorization())),
+            refresh: OnceLock::new(),
+            renewing: Mutex::new(()),
             http,
             site,
-            credentials,
             date: Mutex::new(None),
         }
+    }
+
+    /// Sets how an expired token is renewed (once; later calls are ignored).
+    pub(crate) fn set_refresh(&self, refresh: RefreshFn) {
+        let _ = self.refresh.set(refresh);
+    }
+
+    fn authorization(&self) -> Secret {
+        self.credentials
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone()
+    }
+
+    /// After a 401 to `used`: whether a request with the current credentials may succeed (another
+    /// thread renewed them, or they were renewed now). Renewal happens only for a bearer token
+    /// from a source that can give a new one.
+    fn renew(&self, used: &Secret) -> Result<bool> {
+        let Some(refresh) = self.refresh.get() else {
+            return Ok(false);
+        };
+        let _one_at_a_time = self.renewing.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.authorization() != *used {
+            return Ok(true);
+        }
+        let fresh = refresh()?;
+        let authorization = fresh.authorization();
+        if authorization == *used {
+            return Ok(false);
+        }
+        *self
+            .credentials
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = (fresh, authorization);
+        Ok(true)
     }
 
     pub(crate) fn http(&self) -> &HttpClient {
@@ -184,8 +234,12 @@ impl ScmReader {
         &self.site
     }
 
-    pub(crate) fn credentials(&self) -> &Credentials {
-        &self.credentials
+    pub(crate) fn credentials(&self) -> Credentials {
+        self.credentials
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .clone()
     }
 
     /// The URL of a route (as it may be shown).
@@ -199,13 +253,40 @@ impl ScmReader {
     }
 
     /// Sends one read. `range` is a `Range` value; HEAD asks for the body as it is (no gzip), so
-    /// `Content-Length` is the file's size.
+    /// `Content-Length` is the file's size. A 401 to an Entra token that can be renewed (it
+    /// expired during a long wait) renews it and sends the read once more.
     pub(crate) fn read(
         &self,
         method: ReadMethod,
         route: Route<'_>,
         range: Option<String>,
         affinity: &Affinity,
+    ) -> Result<Answer> {
+        let used = self.authorization();
+        let answer = self.send(method, route, range.clone(), affinity, &used)?;
+        if answer.status == 401 && self.refresh.get().is_some() {
+            // Renewing makes requests of its own: this one's slot is given back first.
+            let url = answer.url.clone();
+            drop(answer);
+            if self.renew(&used)? {
+                return self.send(method, route, range, affinity, &self.authorization());
+            }
+            return Err(Error::AuthFailed {
+                url,
+                status: 401,
+                check: self.credentials().refusal_hint(),
+            });
+        }
+        Ok(answer)
+    }
+
+    fn send(
+        &self,
+        method: ReadMethod,
+        route: Route<'_>,
+        range: Option<String>,
+        affinity: &Affinity,
+        authorization: &Secret,
     ) -> Result<Answer> {
         let mut headers = Vec::new();
         if let Some(range) = range {
@@ -225,7 +306,7 @@ impl ScmReader {
             },
             url: self.url(route),
             headers,
-            authorization: Some(&self.authorization),
+            authorization: Some(authorization),
         };
         let answer = match self.http.execute(&call) {
             Ok(answer) => answer,
@@ -294,7 +375,7 @@ impl ScmReader {
             401 | 403 => Error::AuthFailed {
                 url,
                 status,
-                check: self.credentials.refusal_hint(),
+                check: self.credentials().refusal_hint(),
             },
             300..=399 => Error::Redirected {
                 url,
@@ -306,7 +387,8 @@ impl ScmReader {
             },
             _ => {
                 let mut reason = answer.error_text();
-                for secret in self.credentials.secrets() {
+                let credentials = self.credentials();
+                for secret in credentials.secrets() {
                     if !secret.is_empty() {
                         reason = reason.replace(secret, "<redacted>");
                     }

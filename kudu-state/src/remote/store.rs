@@ -8,9 +8,10 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::env::Env;
 use super::http::{HttpClient, RequestStats};
 use super::scm::{Affinity, ReadMethod, Route, ScmReader};
-use super::secret::Credentials;
+use super::secret::{CredentialSource, Credentials};
 use super::url::SiteUrl;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -54,7 +55,7 @@ impl std::fmt::Debug for RemoteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteStore")
             .field("site", self.site())
-            .field("credentials", self.credentials())
+            .field("credentials", &self.credentials())
             .field("instance", &self.instance())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
@@ -138,8 +139,37 @@ impl RemoteStore {
 
     /// The credentials sent (they show no secret).
     #[must_use]
-    pub fn credentials(&self) -> &Credentials {
+    pub fn credentials(&self) -> Credentials {
         self.shared.scm.credentials()
+    }
+
+    /// Renews an Entra token that the site refuses (401) once it has expired, from the same
+    /// source in `env` (workload identity, GitHub OIDC or `az`), and sends the read again: a long
+    /// wait outlives a token. Other credentials are never renewed. Set it once, before reading.
+    pub fn renew_tokens_from(&self, env: Env) {
+        let source = self.credentials().source();
+        if !matches!(
+            source,
+            CredentialSource::WorkloadIdentity
+                | CredentialSource::GithubOidc
+                | CredentialSource::AzureCli
+        ) {
+            return;
+        }
+        let http = self.shared.scm.http().clone();
+        self.shared.scm.set_refresh(Box::new(move || {
+            let (fresh, _) = super::credentials::arm_credentials(&http, &env)?;
+            if fresh.source() == source {
+                Ok(fresh)
+            } else {
+                Err(Error::CredentialFailed {
+                    provider: source.describe(),
+                    path: None,
+                    url: None,
+                    reason: "the token expired and its source is no longer configured".to_owned(),
+                })
+            }
+        }));
     }
 
     /// The instance requests go to: the pinned one, or the one learned from the first answer.

@@ -331,3 +331,49 @@ fn secrets_never_appear_in_debug_display_or_json() {
     let store = connect(&remote(&emu), &env).unwrap();
     assert_no_secret(&format!("{store:?}"));
 }
+
+#[test]
+fn an_expired_entra_token_is_renewed_once_from_its_source() {
+    use kudu_state::remote::{RemoteStore, Secret, SiteUrl};
+    let (_home, emu) = site();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, FEDERATED).unwrap();
+    let env = entra_env(&emu).with("AZURE_FEDERATED_TOKEN_FILE", file.to_str().unwrap());
+    let options = kudu_state::remote::HttpOptions {
+        max_in_flight: 1,
+        ..quick()
+    };
+    let http = HttpClient::new(&options, &env).unwrap();
+    let expired = kudu_state::remote::Credentials::bearer(
+        Secret::new("SECRET-expired"),
+        CredentialSource::WorkloadIdentity,
+    );
+    let store = RemoteStore::new(&http, SiteUrl::parse(&emu.url()).unwrap(), expired, None);
+    store.renew_tokens_from(env);
+    store.list(&rel("site")).unwrap();
+    let log: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.status))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("GET".into(), "/api/vfs/site/".into(), Some(401)),
+            ("POST".into(), token_path(&emu), Some(200)),
+            ("GET".into(), "/api/vfs/site/".into(), Some(200)),
+        ]
+    );
+    // A token that is not from a renewable source is never renewed: 401 is AUTH_FAILED at once.
+    emu.clear_requests();
+    let fixed = RemoteStore::new(
+        &http,
+        SiteUrl::parse(&emu.url()).unwrap(),
+        kudu_state::remote::Credentials::bearer(Secret::new("SECRET-x"), CredentialSource::Token),
+        None,
+    );
+    fixed.renew_tokens_from(Env::default());
+    assert_eq!(fixed.list(&rel("site")).unwrap_err().code(), "AUTH_FAILED");
+    assert_eq!(emu.request_count(), 1);
+}
