@@ -204,22 +204,20 @@ fn refused(url: &str, reason: &str) -> Error {
 /// Percent-encodes one path segment (RFC 3986 unreserved characters and a few safe sub-delims
 /// kept), so a name with a space, `#`, `%` or `?` reaches the file it names.
 pub(crate) fn encode_segment(segment: &str, out: &mut String) {
-    for &b in segment.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
+    percent_encode(segment, b"-._~!$&'()*+,;=@", out);
 }
 
 /// Percent-encodes a query or form value (unreserved characters kept).
 pub(crate) fn encode_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    percent_encode(text, b"-._~", &mut out);
+    out
+}
+
+/// Appends `text` to `out`, keeping ASCII letters, digits and the bytes of `keep`.
+fn percent_encode(text: &str, keep: &[u8], out: &mut String) {
     for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(char::from(b));
         } else {
             out.push('%');
@@ -227,7 +225,6 @@ pub(crate) fn encode_component(text: &str) -> String {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";

@@ -80,7 +80,7 @@ fn a_publish_profile_gives_the_site_and_basic_credentials() {
     std::fs::write(
         &profile,
         format!(
-            r#"<publishData><publishProfile profileName="app - Web Deploy" publishMethod="MSDeploy" publishUrl="{}" msdeploySite="app" userName="{USER}" userPWD="{PASSWORD}" destinationAppUrl="http://app.azurewebsites.net"><databases /></publishProfile></publishData>"#,
+            r#"<publishData><publishProfile profileName="app - Web Deploy" publishMethod="MSDeploy" publishUrl="{}" msdeploySite="app" userName="{USER}" userPWD="{PASSWORD}" destinationAppUrl="http://app.example.invalid"><databases /></publishProfile></publishData>"#,
             emu.host()
         ),
     )
@@ -97,7 +97,7 @@ fn a_publish_profile_gives_the_site_and_basic_credentials() {
     // A profile for another site than --remote is refused before anything is sent.
     emu.clear_requests();
     let other = ConnectOptions {
-        remote: Some("https://other.scm.azurewebsites.net".to_owned()),
+        remote: Some("https://other.scm.example.invalid".to_owned()),
         ..options
     };
     let e = connect(&other, &env).unwrap_err();

@@ -357,7 +357,7 @@ fn kudus_process_on_the_lock_holders_instance_shows_the_handle() {
 #[test]
 fn plain_http_is_refused_off_loopback() {
     for url in [
-        "http://emulated-app.scm.azurewebsites.net",
+        "http://emulated-app.scm.example.invalid",
         "http://10.0.0.1:8080",
         "http://127.0.0.1.nip.io",
     ] {
@@ -366,7 +366,7 @@ fn plain_http_is_refused_off_loopback() {
         assert!(e.url().is_some());
     }
     assert!(SiteUrl::parse("http://127.0.0.1:1").is_ok());
-    assert!(SiteUrl::parse("https://emulated-app.scm.azurewebsites.net").is_ok());
+    assert!(SiteUrl::parse("https://emulated-app.scm.example.invalid").is_ok());
 }
 
 #[test]
