@@ -85,6 +85,126 @@ pub enum Error {
         /// Why it is protected.
         reason: String,
     },
+    /// A URL kudu-state will not call (not `https://`, `http://` to a host that is not loopback,
+    /// credentials, a query or a path in a site URL).
+    #[error("refusing the URL `{url}`: {reason}")]
+    UrlRefused {
+        /// The URL, with any user information removed.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The request could not be made or its answer not read (DNS, connection, TLS, a dropped
+    /// connection). The underlying error is the source.
+    #[error("cannot reach `{url}`; check the URL, the network and `HTTPS_PROXY`/`NO_PROXY`")]
+    Network {
+        /// The URL called.
+        url: String,
+        /// What failed.
+        #[source]
+        source: io::Error,
+    },
+    /// A request, or the whole run, took longer than its timeout.
+    #[error("`{url}` did not answer within {} s ({scope} timeout); the site may be busy or restarting: try again, or raise the timeout", timeout.as_secs_f64())]
+    Timeout {
+        /// The URL called.
+        url: String,
+        /// The timeout that ran out.
+        timeout: std::time::Duration,
+        /// `"request"` or `"run"`.
+        scope: &'static str,
+    },
+    /// The server refused the credentials (401 or 403).
+    #[error("`{url}` answered {status}: the credentials were refused; check {check}")]
+    AuthFailed {
+        /// The URL called.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// What to check, for the kind of credentials sent.
+        check: String,
+    },
+    /// The server answered a redirect, which is never followed (credentials are only ever sent to
+    /// the URL asked for).
+    #[error(
+        "`{url}` answered {status} to `{location}`; redirects are not followed: give the site's own SCM URL (`https://<app>.scm.azurewebsites.net`)"
+    )]
+    Redirected {
+        /// The URL called.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+        /// Where it pointed (without user information).
+        location: String,
+    },
+    /// The server answered a status the operation cannot use.
+    #[error("`{url}` answered {status}: {reason}")]
+    HttpStatus {
+        /// The URL called.
+        url: String,
+        /// The status.
+        status: u16,
+        /// What it means here (with the server's own text, shortened, when it has one).
+        reason: String,
+    },
+    /// An answer was larger than allowed.
+    #[error("the answer of `{url}` is larger than {cap} bytes; not read")]
+    BodyTooLarge {
+        /// The URL called.
+        url: String,
+        /// The cap in bytes.
+        cap: u64,
+    },
+    /// An answer that does not have the expected form (a listing that is not JSON, ...).
+    #[error("unexpected answer from `{url}`: {reason}")]
+    BadResponse {
+        /// The URL called.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No credential source was found.
+    #[error("no credentials for the site: {hint}")]
+    NoCredentials {
+        /// The sources looked at and how to provide one.
+        hint: String,
+    },
+    /// A credential source was found but gave no usable credentials (a publish profile that cannot
+    /// be read, a token endpoint or `az` that refused).
+    #[error("cannot get credentials from {provider}: {reason}")]
+    CredentialFailed {
+        /// The source: "the publish profile", "workload identity", "GitHub Actions OIDC", "az", ...
+        provider: &'static str,
+        /// The file involved (a publish profile or a federated token file), if any.
+        path: Option<PathBuf>,
+        /// The URL called, if any.
+        url: Option<String>,
+        /// Why (never the secret).
+        reason: String,
+    },
+    /// ARM has no such site or slot (or the identity may not see it).
+    #[error(
+        "ARM does not know the site at `{url}` ({reason}); check --subscription, --resource-group, --app and --slot"
+    )]
+    SiteNotFound {
+        /// The ARM URL called.
+        url: String,
+        /// ARM's message.
+        reason: String,
+    },
+    /// A request pinned to one instance was answered by another (the instance is gone or
+    /// restarting).
+    #[error(
+        "`{url}` was answered by instance `{answered}`, not the pinned `{wanted}`; the instance may be gone: list the instances again"
+    )]
+    InstanceUnavailable {
+        /// The URL called.
+        url: String,
+        /// The instance asked for.
+        wanted: String,
+        /// The instance that answered.
+        answered: String,
+    },
 }
 
 impl Error {
@@ -101,6 +221,18 @@ impl Error {
     /// | `UNDO_CONFLICT` | a file changed since apply; undo refuses to overwrite it |
     /// | `INVALID_INPUT` | a plan, journal or argument that cannot be used |
     /// | `PROTECTED_PATH` | a step targets a path kudu-state never modifies |
+    /// | `URL_REFUSED` | a site, ARM or token URL kudu-state will not call (plain `http://` off loopback, ...) |
+    /// | `NETWORK_ERROR` | DNS, connection, TLS or a dropped connection; see [`Error::url`] |
+    /// | `TIMEOUT` | a request or the whole run took longer than its timeout |
+    /// | `AUTH_FAILED` | 401/403: the credentials were refused; the message says what to check |
+    /// | `REDIRECT_REFUSED` | a redirect, never followed: the URL's form is wrong |
+    /// | `HTTP_ERROR` | another status the operation cannot use; see [`Error::status`] |
+    /// | `BODY_TOO_LARGE` | an answer over its byte cap |
+    /// | `BAD_RESPONSE` | an answer that does not have the expected form |
+    /// | `NO_CREDENTIALS` | no credential source was found |
+    /// | `CREDENTIAL_FAILED` | a credential source was found but gave nothing usable |
+    /// | `SITE_NOT_FOUND` | ARM does not know the site or slot |
+    /// | `INSTANCE_UNAVAILABLE` | a request pinned to an instance was answered by another |
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -113,6 +245,18 @@ impl Error {
             Error::UndoConflict { .. } => "UNDO_CONFLICT",
             Error::Invalid { .. } => "INVALID_INPUT",
             Error::Protected { .. } => "PROTECTED_PATH",
+            Error::UrlRefused { .. } => "URL_REFUSED",
+            Error::Network { .. } => "NETWORK_ERROR",
+            Error::Timeout { .. } => "TIMEOUT",
+            Error::AuthFailed { .. } => "AUTH_FAILED",
+            Error::Redirected { .. } => "REDIRECT_REFUSED",
+            Error::HttpStatus { .. } => "HTTP_ERROR",
+            Error::BodyTooLarge { .. } => "BODY_TOO_LARGE",
+            Error::BadResponse { .. } => "BAD_RESPONSE",
+            Error::NoCredentials { .. } => "NO_CREDENTIALS",
+            Error::CredentialFailed { .. } => "CREDENTIAL_FAILED",
+            Error::SiteNotFound { .. } => "SITE_NOT_FOUND",
+            Error::InstanceUnavailable { .. } => "INSTANCE_UNAVAILABLE",
         }
     }
 
@@ -128,7 +272,49 @@ impl Error {
             | Error::ApplyLocked { path }
             | Error::UndoConflict { path, .. }
             | Error::Protected { path, .. } => Some(path),
-            Error::Invalid { .. } => None,
+            Error::CredentialFailed { path, .. } => path.as_deref(),
+            Error::Invalid { .. }
+            | Error::UrlRefused { .. }
+            | Error::Network { .. }
+            | Error::Timeout { .. }
+            | Error::AuthFailed { .. }
+            | Error::Redirected { .. }
+            | Error::HttpStatus { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::BadResponse { .. }
+            | Error::NoCredentials { .. }
+            | Error::SiteNotFound { .. }
+            | Error::InstanceUnavailable { .. } => None,
+        }
+    }
+
+    /// The URL a network or HTTP error is about (never with credentials in it).
+    #[must_use]
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::UrlRefused { url, .. }
+            | Error::Network { url, .. }
+            | Error::Timeout { url, .. }
+            | Error::AuthFailed { url, .. }
+            | Error::Redirected { url, .. }
+            | Error::HttpStatus { url, .. }
+            | Error::BodyTooLarge { url, .. }
+            | Error::BadResponse { url, .. }
+            | Error::SiteNotFound { url, .. }
+            | Error::InstanceUnavailable { url, .. } => Some(url),
+            Error::CredentialFailed { url, .. } => url.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an `AUTH_FAILED`, `REDIRECT_REFUSED` or `HTTP_ERROR`.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::AuthFailed { status, .. }
+            | Error::Redirected { status, .. }
+            | Error::HttpStatus { status, .. } => Some(*status),
+            _ => None,
         }
     }
 

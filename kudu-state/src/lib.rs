@@ -58,6 +58,7 @@ pub mod log;
 pub mod platform;
 pub mod record;
 pub mod remediate;
+pub mod remote;
 pub mod scan;
 pub mod snapshot;
 pub mod status_xml;

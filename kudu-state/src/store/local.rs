@@ -158,6 +158,7 @@ impl Store for LocalStore {
             data,
             offset: 0,
             meta,
+            etag: None,
         })
     }
 
@@ -171,7 +172,12 @@ impl Store for LocalStore {
         file.take(cap)
             .read_to_end(&mut data)
             .map_err(|e| Error::io("read", &full, e))?;
-        Ok(Bytes { data, offset, meta })
+        Ok(Bytes {
+            data,
+            offset,
+            meta,
+            etag: None,
+        })
     }
 }
 

@@ -166,6 +166,9 @@ pub struct Bytes {
     pub offset: u64,
     /// The metadata of the file that was opened (not of whatever is at the path now).
     pub meta: Meta,
+    /// The server's entity tag of the version read, where there is a server (`None` for
+    /// [`LocalStore`]). A remote write is later guarded with it (`If-Match`).
+    pub etag: Option<String>,
 }
 
 impl Bytes {

@@ -1,0 +1,211 @@
+//! Remote mode: reading a live site's home over Kudu's REST API, strictly read-only.
+//!
+//! [`RemoteStore`] is a second [`crate::store::Store`]: the scan, the model and the diagnosis use it
+//! as they use the local one. It only ever sends `GET`/`HEAD /api/vfs/...` (and `GET
+//! /api/processes/0` when asked for Kudu's open handles); nothing it can express calls
+//! `/api/deployments*`, `/api/isdeploying` or any ARM deployments route, which verify, purge and
+//! delete state.
+//!
+//! # From the top
+//!
+//! ```no_run
+//! use kudu_state::remote::{connect, ConnectOptions, Env};
+//! use kudu_state::store::{RelPath, Store};
+//!
+//! # fn main() -> kudu_state::Result<()> {
+//! let options = ConnectOptions {
+//!     remote: Some("https://my-app.scm.azurewebsites.net".to_owned()),
+//!     ..ConnectOptions::default()
+//! };
+//! // Credentials come from the environment: KUDU_STATE_USERNAME/PASSWORD, KUDU_STATE_TOKEN,
+//! // workload identity, GitHub OIDC or `az`.
+//! let store = connect(&options, &Env::from_process())?;
+//! let records = store.list(&RelPath::new("site/deployments")?)?;
+//! println!("{} entries, {} requests", records.len(), store.stats().requests);
+//! # Ok(()) }
+//! ```
+//!
+//! # Pieces
+//!
+//! - [`SiteUrl`]: the SCM origin (`https://`, or `http://` to loopback only).
+//! - [`HttpClient`], [`HttpOptions`]: one run's connections, timeouts, retries, caps and counters.
+//! - [`Env`]: the environment, explicit (tests pass a map; the CLI [`Env::from_process`]).
+//! - [`site_credentials`], [`arm_credentials`], [`PublishProfile`]: the credential chain;
+//!   [`Credentials`] and [`Secret`] never show a secret.
+//! - [`Arm`]: the SCM host and instances of `--app`/`--resource-group`/`--subscription`/`--slot`.
+//! - [`connect`]: all of it from command-line shaped [`ConnectOptions`].
+//!
+//! # Using it from a scan
+//!
+//! - **Threads**: [`crate::store::Store::parallelism`] is the number of requests the store runs at
+//!   once (8 by default, never more than 16); reading records on that many threads keeps the
+//!   connections busy. Each call blocks its thread for about one round trip, so parallel reads pay
+//!   off from a handful of records, not only from many.
+//! - **Metadata**: a listing keeps each entry's kind, size and mtime, so list a folder before
+//!   `meta` of its entries; a `meta` of a path that was not listed costs a `HEAD`. Before a new pass
+//!   over the same site (a wait's next poll), call [`RemoteStore::forget`].
+//! - **Time**: judge a Linux lock's expiry with [`RemoteStore::server_now`] (the site's clock), not
+//!   the local clock.
+//! - **Evidence**: on Windows, [`RemoteStore::kudu_process`] on the lock holder's instance
+//!   ([`RemoteStore::pinned_to`]) lists the files Kudu holds open, which proves a lock held.
+//! - **Cost**: [`RemoteStore::stats`] gives the requests made and the wall time.
+
+mod arm;
+mod credentials;
+mod entra;
+mod env;
+mod http;
+mod publish_profile;
+mod scm;
+mod secret;
+mod store;
+mod url;
+
+use std::path::PathBuf;
+
+pub use arm::{ARM_API_VERSION, Arm, DEFAULT_ARM_ENDPOINT, SiteRef};
+pub use credentials::{arm_credentials, site_credentials};
+pub use entra::{ARM_SCOPE, AZURE_AUDIENCE, DEFAULT_AUTHORITY};
+pub use env::Env;
+pub use http::{
+    DEFAULT_MAX_IN_FLIGHT, HttpClient, HttpOptions, MAX_IN_FLIGHT_LIMIT, RequestStats, USER_AGENT,
+};
+pub use publish_profile::PublishProfile;
+pub use secret::{CredentialSource, Credentials, Secret};
+pub use store::{KuduProcess, RemoteStore};
+pub use url::SiteUrl;
+
+use crate::error::{Error, Result};
+
+/// The site to read and how, shaped like the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// `--remote URL`: the SCM site.
+    pub remote: Option<String>,
+    /// `--app NAME`: find the SCM site through ARM (with `resource_group`).
+    pub app: Option<String>,
+    /// `--resource-group RG`.
+    pub resource_group: Option<String>,
+    /// `--subscription ID`; else `AZURE_SUBSCRIPTION_ID`, else the one `az` is set to.
+    pub subscription: Option<String>,
+    /// `--slot NAME`.
+    pub slot: Option<String>,
+    /// `--publish-profile FILE`: credentials first, and the site when nothing else names it.
+    pub publish_profile: Option<PathBuf>,
+    /// `--instance NAME`: pin every request to this instance.
+    pub instance: Option<String>,
+    /// ARM's endpoint (tests point it at an emulator); default [`DEFAULT_ARM_ENDPOINT`].
+    pub arm_endpoint: Option<String>,
+    /// Concurrency, timeouts, retries, caps.
+    pub http: HttpOptions,
+}
+
+/// Opens a [`RemoteStore`] on the site the options name, with the first credentials found.
+///
+/// The site is `remote`, else the one ARM gives for `app` (which needs a token: `KUDU_STATE_TOKEN`
+/// or an Entra source), else the publish profile's. Nothing is read from the site yet.
+///
+/// # Errors
+/// `INVALID_INPUT` for options that conflict or name no site; `URL_REFUSED`; the credential
+/// errors (`NO_CREDENTIALS`, `CREDENTIAL_FAILED`); ARM's (`AUTH_FAILED`, `SITE_NOT_FOUND`) and the
+/// network errors.
+pub fn connect(options: &ConnectOptions, env: &Env) -> Result<RemoteStore> {
+    let http = HttpClient::new(&options.http, env)?;
+    let (site, credentials) = resolve(&http, options, env)?;
+    let store = RemoteStore::new(&http, site, credentials, options.instance.clone());
+    store.renew_tokens_from(env.clone());
+    Ok(store)
+}
+
+/// The site and the credentials for it.
+///
+/// # Errors
+/// As [`connect`].
+pub fn resolve(
+    http: &HttpClient,
+    options: &ConnectOptions,
+    env: &Env,
+) -> Result<(SiteUrl, Credentials)> {
+    if options.remote.is_some() && options.app.is_some() {
+        return Err(Error::invalid(
+            "argument",
+            "give either --remote or --app, not both",
+        ));
+    }
+    let remote = options.remote.as_deref().map(SiteUrl::parse).transpose()?;
+    let profile = options
+        .publish_profile
+        .as_deref()
+        .map(|path| PublishProfile::read(path, remote.as_ref()))
+        .transpose()?;
+    let mut arm_token = None;
+    let site = match (remote, &options.app) {
+        (Some(site), _) => site,
+        (None, Some(app)) => {
+            let Some(resource_group) = options.resource_group.clone() else {
+                return Err(Error::invalid("argument", "--app needs --resource-group"));
+            };
+            let (token, az_subscription) = arm_credentials(http, env)?;
+            let Some(subscription) = options
+                .subscription
+                .clone()
+                .or_else(|| env.get("AZURE_SUBSCRIPTION_ID").map(str::to_owned))
+                .or(az_subscription)
+            else {
+                return Err(Error::invalid(
+                    "argument",
+                    "--app needs --subscription (or AZURE_SUBSCRIPTION_ID)",
+                ));
+            };
+            let endpoint = options
+                .arm_endpoint
+                .as_deref()
+                .unwrap_or(DEFAULT_ARM_ENDPOINT);
+            let arm = Arm::new(http, endpoint, token.clone())?;
+            let site = arm.scm_site(&SiteRef {
+                subscription,
+                resource_group,
+                app: app.clone(),
+                slot: options.slot.clone(),
+            })?;
+            arm_token = Some(token);
+            site
+        }
+        (None, None) => match &profile {
+            Some(profile) => profile.site.clone(),
+            None => {
+                return Err(Error::invalid(
+                    "argument",
+                    "name the site: --remote https://<app>.scm.azurewebsites.net, --app NAME --resource-group RG, or --publish-profile FILE",
+                ));
+            }
+        },
+    };
+    // A profile for another site than ARM's is refused, as one for another --remote is.
+    let profile = match profile {
+        Some(p) if p.site.host() != site.host() => {
+            return Err(Error::CredentialFailed {
+                provider: CredentialSource::PublishProfile.describe(),
+                path: options.publish_profile.clone(),
+                url: None,
+                reason: format!(
+                    "it is for `{}`, not `{}`; its credentials are not sent to another site",
+                    p.site.host(),
+                    site.host()
+                ),
+            });
+        }
+        other => other,
+    };
+    let credentials = match (profile.as_ref(), arm_token) {
+        // The token ARM accepted is the site's too, unless a higher source is set.
+        (None, Some(token))
+            if env.get("KUDU_STATE_USERNAME").is_none()
+                && env.get("KUDU_STATE_PASSWORD").is_none() =>
+        {
+            token
+        }
+        _ => site_credentials(http, env, profile.as_ref())?,
+    };
+    Ok((site, credentials))
+}
