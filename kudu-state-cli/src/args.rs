@@ -28,6 +28,73 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Put back exactly what one apply changed.
     Undo(UndoArgs),
+    /// Follow one deployment by its id until it ends (exit 0 success, 12 failure, 11 nothing changed
+    /// for --timeout); reads only that record, never /api/deployments.
+    Track(TrackArgs),
+}
+
+/// Where the site is when it is read over Kudu's REST API instead of from a disk.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Remote site (Kudu's REST API, read-only here)")]
+pub(crate) struct RemoteArgs {
+    /// The site's SCM (Kudu) URL, e.g. https://<app>.scm.azurewebsites.net (http:// only to loopback).
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// The App Service app: its SCM site is found through Azure Resource Manager (needs a token).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "resource_group",
+        conflicts_with = "remote"
+    )]
+    pub app: Option<String>,
+    /// The app's resource group (with --app).
+    #[arg(long, value_name = "RG", requires = "app")]
+    pub resource_group: Option<String>,
+    /// The app's subscription (with --app; default AZURE_SUBSCRIPTION_ID, else az's current one).
+    #[arg(long, value_name = "ID", requires = "app")]
+    pub subscription: Option<String>,
+    /// A deployment slot of the app (with --app).
+    #[arg(long, value_name = "NAME", requires = "app")]
+    pub slot: Option<String>,
+    /// Send every request to this instance (its ARRAffinity name).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+    /// A .PublishSettings file: Basic credentials (and the site, without --remote/--app).
+    #[arg(long, value_name = "FILE")]
+    pub publish_profile: Option<PathBuf>,
+    /// At most this many requests in flight (1-16).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_in_flight: u32,
+    /// Azure Resource Manager's endpoint (sovereign clouds; default the public cloud's).
+    #[arg(long, value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+}
+
+impl RemoteArgs {
+    /// True when any option names a remote site.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some() || self.app.is_some() || self.publish_profile.is_some()
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrackArgs {
+    /// The deployment id (the SCM-DEPLOYMENT-ID a deploy returned, or the id `az webapp deploy` printed).
+    pub id: String,
+    #[command(flatten)]
+    pub home: HomeArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Give up when nothing in the record changed for this long (e.g. `10m`).
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    pub timeout: TimeDelta,
+    /// Time between reads (default 5s, 10s over the REST API).
+    #[arg(long, value_parser = parse_duration)]
+    pub poll: Option<TimeDelta>,
+    /// Print the last state as JSON at the end.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +168,15 @@ pub(crate) struct HomeArgs {
 }
 
 impl HomeArgs {
+    /// No home given: the defaults (for commands that read a remote site only).
+    pub fn none() -> HomeArgs {
+        HomeArgs {
+            home: None,
+            platform: PlatformArg::Auto,
+            stall_minutes: 10,
+        }
+    }
+
     /// The core's options (validated again by the core, as for every front end).
     pub fn options(&self) -> kudu_state::HomeOptions {
         kudu_state::HomeOptions {
@@ -115,6 +191,8 @@ impl HomeArgs {
 pub(crate) struct DiagnoseArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Diagnose as of this time (RFC 3339) instead of now: makes expiry and stall decisions reproducible.
     #[arg(long, value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
@@ -133,18 +211,23 @@ pub(crate) struct ExplainArgs {
     pub json: bool,
     /// The response body; `-` or nothing reads standard input.
     pub body: Option<String>,
+    /// With a remote site: diagnose it too, to say whether the holder is alive (exit as `diagnose`).
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct WaitArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Give up after this long (e.g. `90s`, `15m`, `1h`).
     #[arg(long, value_parser = parse_duration)]
     pub timeout: TimeDelta,
-    /// Time between checks.
-    #[arg(long, value_parser = parse_duration, default_value = "5s")]
-    pub poll: TimeDelta,
+    /// Time between checks (default 5s, 10s over the REST API).
+    #[arg(long, value_parser = parse_duration)]
+    pub poll: Option<TimeDelta>,
     /// On timeout print the last diagnosis as JSON.
     #[arg(long)]
     pub json: bool,

@@ -7,8 +7,10 @@ use chrono::{TimeDelta, Utc};
 use kudu_state::{ApplyOptions, Diagnosis, Error, Plan, PlanOptions, Result, Verdict};
 
 use crate::args::{
-    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, UndoArgs, WaitArgs,
+    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, TrackArgs, UndoArgs,
+    WaitArgs,
 };
+use crate::remote;
 use crate::render;
 use crate::{EXIT_BROKEN, EXIT_DEPLOYING, EXIT_OK, EXIT_STUCK};
 
@@ -31,6 +33,7 @@ pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Plan(a) => plan(&a, io),
         Command::Apply(a) => apply(&a, io),
         Command::Undo(a) => undo(&a, io),
+        Command::Track(a) => track(&a, io),
     }
 }
 
@@ -199,7 +202,14 @@ fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
 }
 
 fn diagnose(a: &DiagnoseArgs, io: &mut Io<'_>) -> Result<i32> {
-    let d = scan_and_diagnose(&a.home, a.now.unwrap_or_else(Utc::now))?;
+    let d = if a.remote.is_remote() {
+        let store = remote::open(&a.remote, &a.home)?;
+        let site = kudu_state::remote::diagnose_site(&store, &a.home.options(), a.now)?;
+        remote::report(io.err, &store, Some(site.clock));
+        site.diagnosis
+    } else {
+        scan_and_diagnose(&a.home, a.now.unwrap_or_else(Utc::now))?
+    };
     if a.json {
         print_json(io, &d)?;
     } else {
@@ -224,6 +234,74 @@ fn stdout_error(e: &std::io::Error) -> Error {
     }
 }
 
+/// `--poll`, else 5 s on a disk and 10 s over the REST API (gentle on the site).
+fn poll_or_default(poll: Option<TimeDelta>, remote: bool) -> std::time::Duration {
+    poll.unwrap_or(TimeDelta::seconds(if remote { 10 } else { 5 }))
+        .to_std()
+        .unwrap_or_default()
+}
+
+fn track(a: &TrackArgs, io: &mut Io<'_>) -> Result<i32> {
+    let remote_store = if a.remote.is_remote() {
+        Some(remote::open(&a.remote, &a.home)?)
+    } else {
+        None
+    };
+    let local_store;
+    let store: &dyn kudu_state::store::Store = match &remote_store {
+        Some(s) => s,
+        None => {
+            local_store = kudu_state::store::LocalStore::new(
+                kudu_state::scan::resolve_home(&home_path(a.home.home.as_ref())?)?.0,
+            );
+            &local_store
+        }
+    };
+    let options = kudu_state::TrackOptions {
+        inactivity: a.timeout.to_std().unwrap_or_default(),
+        poll: poll_or_default(a.poll, remote_store.is_some()),
+    };
+    let err = &mut *io.err;
+    let outcome = kudu_state::track(store, &a.id, options, |state, waited| {
+        if let Some(s) = &remote_store {
+            s.forget();
+        }
+        let _ = writeln!(
+            err,
+            "kudu-state: {} [{}] {}",
+            render::duration(TimeDelta::from_std(waited).unwrap_or_default()),
+            render::track_state(state),
+            state
+                .last_log_message
+                .as_deref()
+                .or(state.progress.as_deref())
+                .unwrap_or("")
+        );
+        true
+    })?;
+    if let Some(s) = &remote_store {
+        remote::report(io.err, s, None);
+    }
+    if a.json {
+        print_json(io, &outcome)?;
+    }
+    let waited = render::duration(TimeDelta::from_std(outcome.waited).unwrap_or_default());
+    let (code, what) = match outcome.end {
+        kudu_state::TrackEnd::Succeeded => (EXIT_OK, "succeeded"),
+        kudu_state::TrackEnd::Failed => (EXIT_BROKEN, "failed"),
+        kudu_state::TrackEnd::TimedOut | kudu_state::TrackEnd::Stopped => (
+            EXIT_STUCK,
+            "timed out: nothing changed for the --timeout window",
+        ),
+    };
+    let _ = writeln!(
+        io.err,
+        "kudu-state: deployment '{}' {what} (after {waited})",
+        a.id
+    );
+    Ok(code)
+}
+
 /// Largest body `explain` reads from standard input.
 const MAX_BODY: u64 = 4 * 1024 * 1024;
 
@@ -244,21 +322,52 @@ fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
         }
     };
     let x = kudu_state::explain::explain_response(&body, Some(a.status))?;
+    if !a.remote.is_remote() {
+        if a.json {
+            print_json(io, &x)?;
+        } else {
+            render::explanation(io.out, &x, io.color).map_err(|e| stdout_error(&e))?;
+        }
+        return Ok(EXIT_OK);
+    }
+    // With the site at hand, say whether the holder the body names is alive.
+    let store = remote::open(&a.remote, &HomeArgs::none())?;
+    let site =
+        kudu_state::remote::diagnose_site(&store, &kudu_state::HomeOptions::default(), None)?;
+    remote::report(io.err, &store, Some(site.clock));
+    let d = &site.diagnosis;
     if a.json {
-        print_json(io, &x)?;
+        print_json(
+            io,
+            &serde_json::json!({ "explanation": &x, "diagnosis": d }),
+        )?;
     } else {
         render::explanation(io.out, &x, io.color).map_err(|e| stdout_error(&e))?;
+        let _ = writeln!(io.out, "\nthe site now:");
+        render::diagnosis(io.out, d, io.color).map_err(|e| stdout_error(&e))?;
     }
-    Ok(EXIT_OK)
+    Ok(verdict_exit(d.verdict))
 }
 
 fn wait_idle(a: &WaitArgs, io: &mut Io<'_>) -> Result<i32> {
-    let path = home_path(a.home.home.as_ref())?;
     let options = a.home.options();
     let timeout = a.timeout.to_std().unwrap_or_default();
-    let poll = a.poll.to_std().unwrap_or_default();
+    let store = if a.remote.is_remote() {
+        Some(remote::open(&a.remote, &a.home)?)
+    } else {
+        None
+    };
+    let poll = poll_or_default(a.poll, store.is_some());
+    let path = match store {
+        Some(_) => PathBuf::new(),
+        None => home_path(a.home.home.as_ref())?,
+    };
+    let diagnose_once = || match &store {
+        Some(store) => Ok(kudu_state::remote::diagnose_site(store, &options, None)?.diagnosis),
+        None => Ok(kudu_state::diagnose_home(&path, Utc::now(), &options)?.1),
+    };
     let err = &mut *io.err;
-    let outcome = kudu_state::wait_idle(&path, &options, timeout, poll, |d, waited| {
+    let outcome = kudu_state::wait_until_clear(timeout, poll, diagnose_once, |d, waited| {
         let _ = writeln!(
             err,
             "kudu-state: waiting for {} (waited {} of {})",

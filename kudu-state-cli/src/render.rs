@@ -151,6 +151,19 @@ pub(crate) fn duration(d: TimeDelta) -> String {
 }
 
 /// The blocking findings, for the wait-idle progress line.
+/// One deployment's state for the track progress line: `Building`, `Success, complete`, `not there yet`.
+pub(crate) fn track_state(s: &kudu_state::TrackState) -> String {
+    match (s.found, s.status) {
+        (false, _) => "not there yet".to_owned(),
+        (true, None) => format!(
+            "unreadable status.xml: {}",
+            s.problem.as_deref().unwrap_or("?")
+        ),
+        (true, Some(status)) if s.complete => format!("{status}, complete"),
+        (true, Some(status)) => status.to_string(),
+    }
+}
+
 pub(crate) fn waiting_for(d: &Diagnosis) -> String {
     let blocking: Vec<String> = d
         .findings

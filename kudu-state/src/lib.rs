@@ -68,7 +68,7 @@ pub mod wait;
 
 pub use diagnose::{
     DiagnoseOptions, Diagnosis, Finding, FindingCode, HomeOptions, Severity, Verdict, diagnose,
-    diagnose_home,
+    diagnose_home, diagnose_store,
 };
 pub use error::{Error, Result, error_chain};
 pub use platform::Platform;
@@ -76,4 +76,4 @@ pub use remediate::{ApplyOptions, ApplyReport, Plan, PlanOptions, UndoReport, ap
 pub use scan::{ScanOptions, scan};
 pub use snapshot::Snapshot;
 pub use track::{TrackEnd, TrackOptions, TrackOutcome, TrackState, track};
-pub use wait::{WaitOutcome, wait_idle};
+pub use wait::{WaitOutcome, wait_idle, wait_until_clear};

@@ -41,12 +41,31 @@ pub fn wait_idle(
     options: &HomeOptions,
     timeout: Duration,
     poll: Duration,
-    mut on_progress: impl FnMut(&Diagnosis, Duration) -> bool,
+    on_progress: impl FnMut(&Diagnosis, Duration) -> bool,
 ) -> Result<WaitOutcome> {
     let (scan_options, options) = options.split()?;
+    wait_until_clear(
+        timeout,
+        poll,
+        || Ok(diagnose(&scan(home, &scan_options)?, Utc::now(), options)),
+        on_progress,
+    )
+}
+
+/// The loop of [`wait_idle`] around any way of diagnosing (a remote site re-read over Kudu's API,
+/// judged by the site's clock): calls `diagnose_once` every `poll` until [`is_clear`] or `timeout`.
+///
+/// # Errors
+/// The first error `diagnose_once` returns.
+pub fn wait_until_clear(
+    timeout: Duration,
+    poll: Duration,
+    mut diagnose_once: impl FnMut() -> Result<Diagnosis>,
+    mut on_progress: impl FnMut(&Diagnosis, Duration) -> bool,
+) -> Result<WaitOutcome> {
     let start = Instant::now();
     loop {
-        let diagnosis = diagnose(&scan(home, &scan_options)?, Utc::now(), options);
+        let diagnosis = diagnose_once()?;
         let waited = start.elapsed();
         if is_clear(&diagnosis) {
             return Ok(WaitOutcome {

@@ -160,6 +160,10 @@ pub enum Evidence {
         acquired: Option<DateTime<Utc>>,
         /// Seconds since then.
         age_seconds: Option<i64>,
+        /// Whether Kudu holds it open right now, when proven over Kudu's API (its open file
+        /// handles); absent when not known (always, on a copy of the disk).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        held: Option<bool>,
         /// The holder's instance (first 6 characters of its id).
         instance: Option<String>,
         /// The file's last write time.

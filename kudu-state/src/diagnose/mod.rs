@@ -169,6 +169,24 @@ pub fn diagnose_home(
     Ok((snapshot, diagnosis))
 }
 
+/// Scans the home `store` reads and diagnoses it as of `now`; `label` names it in the results (the
+/// site's URL for a remote store). The same rules as [`diagnose_home`], whatever the store.
+///
+/// # Errors
+/// `INVALID_INPUT` for bad options; what the store returns when `site` cannot be listed.
+pub fn diagnose_store(
+    store: &dyn crate::store::Store,
+    label: std::path::PathBuf,
+    now: DateTime<Utc>,
+    options: &HomeOptions,
+) -> Result<(Snapshot, Diagnosis)> {
+    let (scan_options, diagnose_options) = options.split()?;
+    let snapshot =
+        crate::scan::scan_store(store, label, crate::snapshot::Given::Home, &scan_options)?;
+    let diagnosis = diagnose(&snapshot, now, diagnose_options);
+    Ok((snapshot, diagnosis))
+}
+
 /// The verdict on a home at a time, with every reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnosis {

@@ -21,9 +21,11 @@ pub use info::{
 };
 
 use crate::names::named_enum;
-use crate::scan::{LOCK_CAP, list_or_note, note_wrong_kind, par_map, read_small, stat_or_gone};
+use crate::scan::{
+    LOCK_CAP, list_or_note, note_unreadable, note_wrong_kind, par_map, read_small, stat_or_gone,
+};
 use crate::snapshot::ScanNote;
-use crate::store::{Content, EntryKind, Meta, RelPath, Store};
+use crate::store::{Content, EntryKind, HeldProof, Meta, RelPath, Store};
 
 /// A lock file: where, its metadata, its parsed content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +36,9 @@ pub struct LockFile<T> {
     pub meta: Meta,
     /// Its content.
     pub content: Content<T>,
+    /// For Windows `deployments.lock` read over Kudu's API: whether Kudu holds it open right now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<HeldProof>,
 }
 
 /// KuduLite's deployment lock directory `site/locks/deployment/`.
@@ -130,10 +135,21 @@ pub(crate) fn read(
                 path: path.clone(),
                 meta,
                 content,
+                held: None,
             })
         };
         match entry.name.as_str() {
-            "deployments.lock" => LockPart::Windows(lock_file(notes)),
+            "deployments.lock" => LockPart::Windows(lock_file(notes).map(|mut file| {
+                let instance = file.content.value().and_then(|i| i.instance_id.clone());
+                file.held = match store.held_by_kudu(&file.path, instance.as_deref()) {
+                    Ok(proof) => proof,
+                    Err(e) => {
+                        note_unreadable(notes, &file.path, &e);
+                        None
+                    }
+                };
+                file
+            })),
             "autoswap.lock" => LockPart::Autoswap(stat_or_gone(store, &path, notes)),
             "deployment" if entry.kind == EntryKind::Dir => {
                 LockPart::Linux(read_linux_dir(store, path.clone(), notes))
@@ -194,6 +210,7 @@ fn read_linux_dir(
                 path: info_path,
                 meta,
                 content,
+                held: None,
             })
         });
     Some(LinuxLockDir { path, meta, info })

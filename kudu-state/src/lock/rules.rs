@@ -99,25 +99,44 @@ pub(crate) fn deployment_lock(cx: &mut Ctx<'_>) -> LockState {
         let info = file.content.value();
         let acquired = info.and_then(|i| i.acquired).or(file.meta.modified);
         let operation = info.and_then(|i| i.operation.clone());
+        let holder = operation.as_deref().unwrap_or("unknown");
+        let mut level = INFO;
         let message = if cx.platform() == Platform::Windows {
-            state = state.max_with(LockState::Held);
-            format!(
-                "deployments.lock names '{}' as holder; Windows Kudu deletes it on release, so it is either held right now or left by a crash (then Kudu deletes it at its next check). Only the site can prove which: a held file cannot be opened for writing from the Kudu console",
-                operation.as_deref().unwrap_or("unknown")
-            )
+            match &file.held {
+                Some(proof) if proof.held => {
+                    state = state.max_with(LockState::Held);
+                    level = (Severity::Warning, Verdict::Deploying);
+                    cx.block(None);
+                    format!(
+                        "Kudu on instance {} holds deployments.lock open right now (its open file handles, GET /api/processes/0): '{holder}' is running or hung there; Kudu answers 409 until it ends or that instance's Kudu restarts",
+                        proof.instance
+                    )
+                }
+                Some(proof) => format!(
+                    "deployments.lock names '{holder}' but Kudu on instance {} does not hold it open (its open file handles, GET /api/processes/0): a leftover, which Kudu deletes at its next check; it blocks nothing",
+                    proof.instance
+                ),
+                None => {
+                    state = state.max_with(LockState::Held);
+                    format!(
+                        "deployments.lock names '{holder}' as holder; Windows Kudu deletes it on release, so it is either held right now or left by a crash (then Kudu deletes it at its next check). Only the site can prove which: over Kudu's API kudu-state asks Kudu's process on the holder's instance (--remote, --instance)"
+                    )
+                }
+            }
         } else {
             "deployments.lock means nothing to KuduLite (a leftover of the older Mono-based Linux Kudu); harmless".to_owned()
         };
         let evidence = Evidence::WindowsLock {
             acquired,
             age_seconds: cx.age(acquired),
+            held: file.held.as_ref().map(|p| p.held),
             instance: info.and_then(|i| i.instance_id.clone()),
             mtime: file.meta.modified,
             operation,
         };
         cx.push(Finding::new(
             FindingCode::WindowsLockFile,
-            INFO,
+            level,
             Subject::WindowsLock,
             file.path.as_str(),
             message,
@@ -170,12 +189,14 @@ fn linux_lock(cx: &mut Ctx<'_>, info: &LinuxLockInfo, path: &str) -> LockState {
 const SCAN_OPERATIONS: [&str; 2] = ["Performing continuous scan", "Creating unique scan folder"];
 
 /// A live Linux lock with no record in progress (spec S4 i): just taken if it is young, hung if it is
-/// older than the stall window — 409 until `lockExpiry` with nothing running. Runs after the record
-/// rules, which say whether a record is in progress.
+/// older than the stall window — 409 until `lockExpiry` with nothing running. The same for a Windows
+/// lock proven held by Kudu's open handles, which holds until that instance's Kudu ends it. Runs after
+/// the record rules, which say whether a record is in progress.
 pub(crate) fn idle_live_lock(cx: &mut Ctx<'_>) {
     if cx.has(FindingCode::DeploymentInProgress) || cx.has(FindingCode::DeploymentStalled) {
         return;
     }
+    windows_hung_lock(cx);
     let Some(info) =
         cx.s.locks
             .linux_deployment
@@ -211,6 +232,43 @@ pub(crate) fn idle_live_lock(cx: &mut Ctx<'_>) {
             acquired.to_rfc3339(),
             info.expiry
                 .map_or_else(|| "?".to_owned(), |e| e.to_rfc3339())
+        );
+    }
+}
+
+/// A Windows lock Kudu is proven to hold, with no record in progress, older than the stall window: a
+/// hung operation only a restart of that instance's Kudu ends (spec S3, §8 "restarting Kudu only").
+fn windows_hung_lock(cx: &mut Ctx<'_>) {
+    let Some(file) = &cx.s.locks.windows_deployment else {
+        return;
+    };
+    let Some(proof) = file.held.as_ref().filter(|p| p.held) else {
+        return;
+    };
+    let acquired = file
+        .content
+        .value()
+        .and_then(|i| i.acquired)
+        .or(file.meta.modified);
+    let Some(acquired) = acquired.filter(|a| cx.now - *a > cx.opts.stall_window) else {
+        return;
+    };
+    let holder = file
+        .content
+        .value()
+        .and_then(|i| i.operation.clone())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let instance = proof.instance.clone();
+    if let Some(f) = cx
+        .findings
+        .iter_mut()
+        .find(|f| f.code == FindingCode::WindowsLockFile)
+    {
+        f.verdict = Verdict::Stuck;
+        f.severity = Severity::Error;
+        f.message = format!(
+            "Kudu on instance {instance} has held deployments.lock for '{holder}' since {} with no deployment record in progress: a hung operation. Kudu answers 409 until it ends; restarting Kudu on that instance alone ends it (DELETE /api/processes/0 pinned to it; the app keeps running)",
+            acquired.to_rfc3339()
         );
     }
 }

@@ -209,3 +209,62 @@ pub fn resolve(
     };
     Ok((site, credentials))
 }
+
+/// Which clock a remote diagnosis is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    /// The caller gave the time (`--now`).
+    Given,
+    /// The site's clock: its last `Date` header (a Linux lock expires by the server's clock).
+    Site,
+    /// This machine's clock: the site sent no `Date` header.
+    Local,
+}
+
+/// A remote diagnosis: what the command prints, and how it was made.
+#[derive(Debug, Clone)]
+pub struct SiteDiagnosis {
+    /// What was read.
+    pub snapshot: crate::Snapshot,
+    /// The verdict.
+    pub diagnosis: crate::Diagnosis,
+    /// Which clock `diagnosis.now` comes from.
+    pub clock: Clock,
+    /// The requests it took.
+    pub stats: RequestStats,
+}
+
+/// Reads the site `store` reaches and diagnoses it: as of `now` when given, else by the site's own
+/// clock (the `Date` of its answers). Read-only: only VFS `GET`s (and, on Windows with a lock file,
+/// `GET /api/processes/0`). The store's cached listings are dropped first, so a store can be reused
+/// for every poll of a wait.
+///
+/// # Errors
+/// `INVALID_INPUT` for bad options; the store's errors when `site` cannot be listed.
+pub fn diagnose_site(
+    store: &RemoteStore,
+    options: &crate::HomeOptions,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<SiteDiagnosis> {
+    let (scan_options, diagnose_options) = options.split()?;
+    store.forget();
+    let snapshot = crate::scan::scan_store(
+        store,
+        PathBuf::from(store.site().as_str()),
+        crate::snapshot::Given::Home,
+        &scan_options,
+    )?;
+    let (now, clock) = match (now, store.server_now()) {
+        (Some(t), _) => (t, Clock::Given),
+        (None, Some(t)) => (t, Clock::Site),
+        (None, None) => (chrono::Utc::now(), Clock::Local),
+    };
+    let diagnosis = crate::diagnose(&snapshot, now, diagnose_options);
+    Ok(SiteDiagnosis {
+        snapshot,
+        diagnosis,
+        clock,
+        stats: store.stats(),
+    })
+}

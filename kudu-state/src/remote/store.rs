@@ -15,7 +15,7 @@ use super::secret::{CredentialSource, Credentials};
 use super::url::SiteUrl;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
-use crate::store::{Bytes, DirEntry, EntryKind, Meta, RelPath, Store};
+use crate::store::{Bytes, DirEntry, EntryKind, HeldProof, Meta, RelPath, Store};
 
 /// .NET ticks (100 ns since 0001-01-01) of the Unix epoch.
 const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
@@ -563,6 +563,31 @@ impl Store for RemoteStore {
 
     fn read_tail(&self, path: &RelPath, cap: u64) -> Result<Bytes> {
         self.read(path, cap, true)
+    }
+
+    /// Asks Kudu's process on the instance this store reaches which files it holds open. Only the Kudu
+    /// of the lock's own instance (`InstanceId`, the first 6 characters of its `WEBSITE_INSTANCE_ID`)
+    /// can hold it, so the answer of another instance proves nothing and gives `None` (pin the
+    /// holder's instance with `--instance` to ask it). `None` on Linux too.
+    fn held_by_kudu(&self, path: &RelPath, instance: Option<&str>) -> Result<Option<HeldProof>> {
+        let Some(process) = self.kudu_process()? else {
+            return Ok(None);
+        };
+        if let (Some(want), Some(answering)) = (instance, process.website_instance_id.as_deref())
+            && !answering
+                .to_ascii_lowercase()
+                .starts_with(&want.to_ascii_lowercase())
+        {
+            return Ok(None);
+        }
+        let held = process.holds(path);
+        Ok(Some(HeldProof {
+            held,
+            instance: process
+                .instance
+                .or(process.website_instance_id)
+                .unwrap_or_else(|| "?".to_owned()),
+        }))
     }
 
     /// As many threads as requests may be in flight: every read waits one round trip.

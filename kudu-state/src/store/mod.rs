@@ -196,6 +196,26 @@ pub trait Store: Send + Sync {
         let _ = reads;
         1
     }
+    /// Whether Kudu holds the Windows lock file at `path` open right now, when this store can prove
+    /// it: a file's bytes cannot say, but over Kudu's API `GET /api/processes/0` lists the files Kudu
+    /// has open (read-only). `instance` is the holder's `InstanceId` from the lock's JSON (the first
+    /// 6 characters of its `WEBSITE_INSTANCE_ID`). `None`: this store cannot tell.
+    ///
+    /// # Errors
+    /// What reading the proof fails with.
+    fn held_by_kudu(&self, path: &RelPath, instance: Option<&str>) -> Result<Option<HeldProof>> {
+        let _ = (path, instance);
+        Ok(None)
+    }
+}
+
+/// What Kudu's own process says about a Windows lock file ([`Store::held_by_kudu`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldProof {
+    /// Kudu has the file open: the lock is held right now.
+    pub held: bool,
+    /// The instance whose Kudu was asked (its `ARRAffinity` name, or its instance id).
+    pub instance: String,
 }
 
 /// The content of a file Kudu writes, as far as it could be read and understood.
