@@ -6,6 +6,7 @@
 #   BENCH_RUNS=20 ./scripts/bench.sh       timed runs per cell (default 10; BENCH_RUNS_100K, default 3, at 100,000)
 #   BENCH_DIR=/big/disk ./scripts/bench.sh where the homes are generated (default: a temp dir, removed after)
 #   BENCH_APPLY=0 ./scripts/bench.sh       skip the apply table (plans of 250, 1,000 and 2,000 steps)
+#   BENCH_REMOTE=0 ./scripts/bench.sh      skip the remote table (the emulator with 10 ms of latency)
 #
 # Columns: (1) the release `kudu-state diagnose --json` (whole process); (2) the floor: a single-threaded
 # program that only lists site/deployments and reads every status.xml; (3) benches/python/scan_naive.py,
@@ -28,6 +29,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 log "==> building release binaries"
 cargo build --release --locked -q -p kudu-state-cli -p kudu-state-benches --bins
+REMOTE_BENCH="$TARGET/release/remote-bench"
 KS="$TARGET/release/kudu-state"
 FLOOR="$TARGET/release/floor"
 GEN="$TARGET/release/gen-home"
@@ -175,6 +177,15 @@ if [ -n "$PKG_NOTE" ]; then
 else
   echo "(4) net: minus \`python -c 'import kudu_state'\` ($(ms "$PY_START")), the interpreter start and import every Python caller pays."
 fi
+if [ "${BENCH_REMOTE:-1}" != 0 ]; then
+  # Remote: a 1,000-record site behind 10 ms of latency, against a sequential client and the zip API;
+  # a typical 20-record site in round trips of latency. Goals: >= 6x the sequential client, never more
+  # than 16 requests in flight, at most 6 round trips.
+  log "==> remote: the Kudu emulator with 10 ms of latency"
+  echo
+  "$REMOTE_BENCH" 1000 20 10
+fi
+
 if [ "${#APPLY_ROWS[@]}" -gt 0 ]; then
   echo
   echo "| apply: N fail-orphaned-record steps | wall time (target ≤ 10 s at 2,000) | per step (flat from 250 to 2,000) |"

@@ -169,6 +169,13 @@ pub fn scan_store(
         }
         None => None,
     };
+    let early = store
+        .platform_hint()
+        .map(|hint| record::read::RecordReading {
+            log_tail_bytes: options.log_tail_bytes,
+            status_complete: hint == Platform::Windows
+                || options.platform == Some(Platform::Windows),
+        });
     // Rounds 2 and 3: the locks on one thread, the deployments folder (root files and every record's
     // status.xml) on this one.
     let ((locks, lock_notes), deployments) = std::thread::scope(|s| {
@@ -195,7 +202,16 @@ pub fn scan_store(
                     (root, notes)
                 });
                 let mut notes = Vec::new();
-                let statuses = record::read::read_statuses(store, dir, record_ids, &mut notes);
+                // A store that sees the platform lets each record be read whole at once; otherwise
+                // status_complete.xml waits for the locks and root files to say whether to look.
+                let statuses = match early {
+                    Some(read) => Records::Whole(record::read::read_whole(
+                        store, dir, record_ids, read, &mut notes,
+                    )),
+                    None => Records::Statuses(record::read::read_statuses(
+                        store, dir, record_ids, &mut notes,
+                    )),
+                };
                 // A reader panic is a bug; losing what it read would turn it into a wrong verdict.
                 let root = root.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
                 (root, (statuses, notes))
@@ -216,7 +232,7 @@ pub fn scan_store(
             notes.extend(dir_notes);
             (Some(dir), statuses)
         }
-        None => (None, Vec::new()),
+        None => (None, Records::Statuses(Vec::new())),
     };
 
     let mut snapshot = Snapshot {
@@ -238,7 +254,12 @@ pub fn scan_store(
         status_complete: !platform::kudulite_beyond_doubt(&snapshot, options.platform),
     };
     if let Some(d) = snapshot.deployments.as_mut() {
-        d.records = record::read::finish_records(store, statuses, read, &mut snapshot.notes);
+        d.records = match statuses {
+            Records::Whole(records) => records,
+            Records::Statuses(partials) => {
+                record::read::finish_records(store, partials, read, &mut snapshot.notes)
+            }
+        };
     }
     snapshot.platform = platform::choose(&snapshot, options.platform);
     let platform = snapshot.platform();
@@ -248,6 +269,12 @@ pub fn scan_store(
         }
     }
     Ok(snapshot)
+}
+
+/// The records after round 3: whole, or their `status.xml` only.
+enum Records {
+    Whole(Vec<record::DeploymentRecord>),
+    Statuses(Vec<record::read::Partial>),
 }
 
 /// Runs `task` on every item on as many threads as `store` wants for that many reads

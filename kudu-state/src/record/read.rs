@@ -43,6 +43,26 @@ pub(crate) fn read_statuses(
     .collect()
 }
 
+/// Reads every record whole (its status files, and its folder when they do not settle it), each on
+/// its own as soon as a thread is free: for a store that already knows which status files Kudu reads
+/// ([`Store::platform_hint`]), so the slowest record does not wait for every other `status.xml`.
+pub(crate) fn read_whole(
+    store: &dyn Store,
+    dir: &RelPath,
+    ids: Vec<String>,
+    read: RecordReading,
+    notes: &mut Vec<ScanNote>,
+) -> Vec<DeploymentRecord> {
+    par_map(store, ids, notes, |id, notes| {
+        let path = dir.join(&id).ok()?;
+        let status = read_status(store, &path, StatusName::Status, notes).map(Box::new);
+        Some(finish(store, Partial { path, status }, read, notes))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Finishes every record: its `status_complete.xml` when `read` asks for it, and, when its status
 /// files do not settle it (missing, unreadable, or not complete), its folder: the log's tail for signs
 /// of life, the folder's own metadata when there is no readable `status.xml`.
@@ -53,6 +73,18 @@ pub(crate) fn finish_records(
     notes: &mut Vec<ScanNote>,
 ) -> Vec<DeploymentRecord> {
     par_map(store, partials, notes, |p, notes| {
+        finish(store, p, read, notes)
+    })
+}
+
+/// One record's status_complete.xml when asked for, and its folder when it is not settled.
+fn finish(
+    store: &dyn Store,
+    p: Partial,
+    read: RecordReading,
+    notes: &mut Vec<ScanNote>,
+) -> DeploymentRecord {
+    {
         let status_complete = if read.status_complete {
             read_status(store, &p.path, StatusName::StatusComplete, notes).map(Box::new)
         } else {
@@ -71,7 +103,7 @@ pub(crate) fn finish_records(
             record.folder = Some(Box::new(folder));
         }
         record
-    })
+    }
 }
 
 /// `status.xml` or `status_complete.xml` of the record at `dir`; `None` when there is none.

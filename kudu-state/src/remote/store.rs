@@ -590,14 +590,16 @@ impl Store for RemoteStore {
         }))
     }
 
-    /// As many threads as requests may be in flight: every read waits one round trip.
+    /// A thread per read, up to four per request the client lets fly: each read waits one round trip,
+    /// and the client's limit on requests in flight queues the threads, so the next read leaves the
+    /// moment one slot frees (a fixed share of reads per thread would wait for the slowest share).
     fn parallelism(&self, reads: usize) -> usize {
-        self.shared
-            .scm
-            .http()
-            .options()
-            .max_in_flight
-            .min(reads.max(1))
+        let slots = self.shared.scm.http().options().max_in_flight;
+        reads.clamp(1, 4 * slots)
+    }
+
+    fn platform_hint(&self) -> Option<Platform> {
+        self.platform()
     }
 }
 

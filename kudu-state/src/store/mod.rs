@@ -196,6 +196,12 @@ pub trait Store: Send + Sync {
         let _ = reads;
         1
     }
+    /// The platform the store itself can see the home belongs to, if it can (over Kudu's API the
+    /// listings' local paths say it: `D:\home\…` or `/home/…`). Lets a scan decide early which status
+    /// files Kudu reads; the platform it reports is still decided from the files.
+    fn platform_hint(&self) -> Option<crate::Platform> {
+        None
+    }
     /// Whether Kudu holds the Windows lock file at `path` open right now, when this store can prove
     /// it: a file's bytes cannot say, but over Kudu's API `GET /api/processes/0` lists the files Kudu
     /// has open (read-only). `instance` is the holder's `InstanceId` from the lock's JSON (the first
