@@ -9,6 +9,7 @@
 mod credentials;
 mod hygiene;
 mod reads;
+mod scenarios;
 mod util;
 
 /// The scan reads records on several threads through one store.
