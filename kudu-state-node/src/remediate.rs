@@ -7,24 +7,10 @@ use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::diagnose::Read;
+use crate::enums::{Platform, Verdict};
 use crate::error::{finish, invalid, job, js_error, run};
-use crate::types::{ApplyReport, PlanStep, Platform, UndoReport, Verdict, to_json};
-
-/// What a plan may include, and how to read the home for it.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct PlanOptions {
-    /// Plan as of this time instead of now.
-    pub now: Option<DateTime<Utc>>,
-    /// Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
-    /// deployment becomes possible; the step says so and has risk `high`.
-    pub allow_live_lock: Option<bool>,
-    /// As in `diagnose`.
-    pub stall_minutes: Option<f64>,
-    /// As in `diagnose`.
-    pub platform: Option<Platform>,
-}
+use crate::options::PlanOptions;
+use crate::types::{ApplyReport, PlanStep, UndoReport, json};
 
 /// How to apply a plan.
 #[napi(object)]
@@ -73,7 +59,7 @@ impl Plan {
     /// The plan JSON, pretty-printed.
     #[napi(getter)]
     pub fn json(&self) -> napi::Result<String> {
-        to_json!(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
+        json(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
     }
 
     /// Version of the plan JSON.
@@ -109,7 +95,7 @@ impl Plan {
     /// The steps, least disruptive first.
     #[napi(getter)]
     pub fn steps(&self) -> Vec<PlanStep> {
-        self.inner.steps.iter().map(PlanStep::from_core).collect()
+        self.inner.steps.iter().map(PlanStep::from).collect()
     }
 
     /// What was deliberately not planned, and why.
@@ -142,12 +128,14 @@ fn plan_work(
     options: Option<PlanOptions>,
 ) -> impl FnOnce() -> kudu_state::Result<Plan> {
     let o = options.unwrap_or_default();
-    let read = Read::new(home, o.platform, o.stall_minutes, o.now);
+    let (now, home_options) = (o.now, o.to_core());
     let plan_options = kudu_state::PlanOptions {
         allow_live_lock: o.allow_live_lock.unwrap_or(false),
     };
     move || {
-        let (snapshot, diagnosis) = read.run()?;
+        let now = now.unwrap_or_else(Utc::now);
+        let (snapshot, diagnosis) =
+            kudu_state::diagnose_home(&PathBuf::from(home), now, &home_options?)?;
         let inner = kudu_state::plan(&snapshot, &diagnosis, plan_options)?;
         Ok(Plan { inner })
     }
