@@ -12,41 +12,44 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /**
  * An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
  *
- * It wraps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
+ * It keeps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
  * `kudu-state plan --json`), and `Plan.fromJSON` reads it back, so a plan can be reviewed, stored and
  * applied later. Every step is re-checked against the disk when it is applied.
  */
 export declare class Plan {
+  /** Version of the plan JSON. */
+  readonly schema: number
+  /** The home it was made for. */
+  readonly home: string
+  /** The platform the home was read as. */
+  readonly platform: Platform
+  /** The verdict it starts from. */
+  readonly verdict: Verdict
+  /** What was deliberately not planned, and why. */
+  readonly notes: Array<string>
+  /** True when there is nothing to do or wait for. */
+  readonly isEmpty: boolean
+  /** True when some step changes files. */
+  readonly changesFiles: boolean
+  /** A digest of the plan's steps and time; an interrupted apply of the same plan is resumed. */
+  readonly id: string
+  /**
+   * The plan JSON, pretty-printed: byte for byte what `kudu-state plan --json` prints (without the
+   * final newline).
+   */
+  readonly json: string
   /**
    * Reads a plan from its JSON: a string (e.g. a file written by `kudu-state plan --json`) or the
    * parsed object (e.g. `JSON.parse(JSON.stringify(plan))`). Throws `INVALID_INPUT` when it is not a
    * plan.
    */
   static fromJSON(json: string | object): Plan
-  /** The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format). */
-  toJSON(): Record<string, any>
-  /** The plan JSON, pretty-printed. */
-  get json(): string
-  /** Version of the plan JSON. */
-  get schema(): number
-  /** The home it was made for. */
-  get home(): string
-  /** The platform the home was read as. */
-  get platform(): Platform
   /** When it was made (every time a step writes is this time). */
   get created(): Date
-  /** The verdict it starts from. */
-  get verdict(): Verdict
   /** The steps, least disruptive first. */
   get steps(): Array<PlanStep>
-  /** What was deliberately not planned, and why. */
-  get notes(): Array<string>
-  /** True when there is nothing to do or wait for. */
-  get isEmpty(): boolean
-  /** True when some step changes files. */
-  get changesFiles(): boolean
-  /** A digest of the plan's steps and time; an interrupted apply of the same plan is resumed. */
-  get id(): string
+  /** The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format). */
+  toJSON(): Record<string, any>
 }
 
 /** What a plan step does (`wait` and `restart-scm` touch nothing). */
