@@ -12,42 +12,48 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /**
  * An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
  *
- * It wraps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
+ * It keeps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
  * `kudu-state plan --json`), and `Plan.fromJSON` reads it back, so a plan can be reviewed, stored and
  * applied later. Every step is re-checked against the disk when it is applied.
  */
 export declare class Plan {
+  /** Version of the plan JSON. */
+  readonly schema: number
+  /** The home it was made for. */
+  readonly home: string
+  /** The platform the home was read as. */
+  readonly platform: Platform
+  /** The verdict it starts from. */
+  readonly verdict: Verdict
+  /** What was deliberately not planned, and why. */
+  readonly notes: Array<string>
+  /** True when there is nothing to do or wait for. */
+  readonly isEmpty: boolean
+  /** True when some step changes files. */
+  readonly changesFiles: boolean
+  /** A digest of the plan's steps and time; an interrupted apply of the same plan is resumed. */
+  readonly id: string
+  /**
+   * The plan JSON, pretty-printed: byte for byte what `kudu-state plan --json` prints (without the
+   * final newline).
+   */
+  readonly json: string
   /**
    * Reads a plan from its JSON: a string (e.g. a file written by `kudu-state plan --json`) or the
    * parsed object (e.g. `JSON.parse(JSON.stringify(plan))`). Throws `INVALID_INPUT` when it is not a
    * plan.
    */
   static fromJSON(json: string | object): Plan
-  /** The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format). */
-  toJSON(): Record<string, any>
-  /** The plan JSON, pretty-printed. */
-  get json(): string
-  /** Version of the plan JSON. */
-  get schema(): number
-  /** The home it was made for. */
-  get home(): string
-  /** The platform the home was read as. */
-  get platform(): Platform
   /** When it was made (every time a step writes is this time). */
   get created(): Date
-  /** The verdict it starts from. */
-  get verdict(): Verdict
   /** The steps, least disruptive first. */
   get steps(): Array<PlanStep>
-  /** What was deliberately not planned, and why. */
-  get notes(): Array<string>
-  /** True when there is nothing to do or wait for. */
-  get isEmpty(): boolean
-  /** True when some step changes files. */
-  get changesFiles(): boolean
-  /** A digest of the plan's steps and time; an interrupted apply of the same plan is resumed. */
-  get id(): string
+  /** The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format). */
+  toJSON(): Record<string, any>
 }
+
+/** What a plan step does (`wait` and `restart-scm` touch nothing). */
+export type Action = 'wait' | 'fail-orphaned-record' | 'remove-expired-lock' | 'remove-corrupt-lock' | 'remove-stalled-lock' | 'remove-folder-without-status' | 'repair-status-xml' | 'repair-active' | 'restart-scm'
 
 /**
  * Applies `plan` (only with `{ yes: true }`): each step only if its target is unchanged since the
@@ -84,6 +90,9 @@ export interface ApplyReport {
 /** `apply`, blocking. */
 export declare function applySync(plan: Plan, options: ApplyOptions & { yes: boolean }): ApplyReport
 
+/** What kind of conflict a 409 body reports; decides the advice and whether retrying helps. */
+export type ConflictKind = 'deployment-in-progress' | 'lock-conflict' | 'autoswap-in-progress' | 'run-from-remote-package' | 'deployment-active' | 'deployment-exists' | 'lock-acquire-failed' | 'directory-not-empty' | 'arm-site-lock' | 'unknown'
+
 /**
  * Says whether a deployment is running, stuck or blocked, and why.
  *
@@ -102,6 +111,8 @@ export interface DiagnoseOptions {
   stallMinutes?: number
   /** Read the home as this platform instead of detecting it. */
   platform?: Platform
+  /** As in `scan`. */
+  logTailBytes?: number
 }
 
 /** `diagnose`, blocking. */
@@ -135,7 +146,7 @@ export interface Diagnosis {
 /**
  * Classifies a response body from any Kudu deploy client (`az webapp deploy`, the Azure Pipelines
  * task, a GitHub Action, curl), as text or JSON, and says what to do. `status` is the HTTP status, if
- * known. Never fails on any body.
+ * known (100 to 599, else `INVALID_INPUT`). Never fails on any body.
  */
 export declare function explain(body: string, status?: number | undefined | null): Promise<Explanation>
 
@@ -144,12 +155,8 @@ export declare function explainSync(body: string, status?: number | undefined | 
 
 /** What a 409 (or any deploy client's error) body means. */
 export interface Explanation {
-  /**
-   * `deployment-in-progress`, `lock-conflict`, `autoswap-in-progress`, `run-from-remote-package`,
-   * `deployment-active`, `deployment-exists`, `lock-acquire-failed`, `directory-not-empty`,
-   * `arm-site-lock` or `unknown` (the list may grow).
-   */
-  kind: string
+  /** The kind of conflict found. */
+  kind: ConflictKind
   /** Whether waiting and sending the same request again can succeed. */
   retryable: boolean
   /** For a lock conflict: the operation that was refused. */
@@ -168,7 +175,10 @@ export interface Explanation {
   status: number | null
   /** The whole body, verbatim. */
   body: string
-  /** The core's JSON of this explanation. */
+  /**
+   * The core's JSON of this explanation: byte for byte what `kudu-state explain --json` prints
+   * (without the final newline).
+   */
   json: string
 }
 
@@ -189,6 +199,9 @@ export interface Finding {
 /** Which path the caller gave: the home itself or its `site` folder. */
 export type Given = 'home' | 'site'
 
+/** What the scanner met and did not read: a link, a name that is not UTF-8, an unreadable entry, or something of the wrong kind. */
+export type NoteKind = 'symlink' | 'non-utf8-name' | 'unreadable' | 'wrong-kind'
+
 /**
  * Diagnoses `home` and builds the plan that fixes it: the least disruptive steps first, only waiting
  * while a deployment runs. Reads (never changes) the files it would touch, to capture preconditions.
@@ -208,16 +221,14 @@ export interface PlanOptions {
   stallMinutes?: number
   /** As in `diagnose`. */
   platform?: Platform
+  /** As in `scan`. */
+  logTailBytes?: number
 }
 
 /** One step of a plan. */
 export interface PlanStep {
-  /**
-   * What it does: `wait`, `fail-orphaned-record`, `remove-expired-lock`, `remove-corrupt-lock`,
-   * `remove-stalled-lock`, `remove-folder-without-status`,
-   * `repair-status-xml`, `repair-active` or `restart-scm` (the list may grow).
-   */
-  action: string
+  /** What it does. */
+  action: Action
   /** True for steps that touch nothing (`wait`, `restart-scm`). */
   advisory: boolean
   /** The main path it acts on, relative to the home. */
@@ -250,8 +261,8 @@ export declare function runCli(args: Array<string>): number
 /**
  * Reads the home at `home` (the folder that contains `site/`, or `site` itself) in one pass.
  *
- * Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME` or `IO_ERROR`; a damaged state inside the home is never
- * an error.
+ * Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME`, `IO_ERROR`, or `INVALID_INPUT` for a bad option; a
+ * damaged state inside the home is never an error.
  */
 export declare function scan(home: string, options?: ScanOptions | undefined | null): Promise<Snapshot>
 
@@ -259,8 +270,8 @@ export declare function scan(home: string, options?: ScanOptions | undefined | n
 export interface ScanNote {
   /** Where, relative to the home. */
   path: string
-  /** `symlink`, `non-utf8-name`, `unreadable` or `wrong-kind`. */
-  kind: string
+  /** What kind of thing. */
+  kind: NoteKind
   /** Details for a person. */
   detail: string
 }
@@ -269,7 +280,7 @@ export interface ScanNote {
 export interface ScanOptions {
   /** Read the home as this platform instead of detecting it. */
   platform?: Platform
-  /** Bytes read from the end of each `log.log` (default 65536). */
+  /** Bytes read from the end of each unsettled record's `log.log` (1024 to 16 MiB, default 65536). */
   logTailBytes?: number
 }
 
@@ -306,7 +317,7 @@ export interface StepReport {
   /** Position in the plan. */
   index: number
   /** The step's action. */
-  action: string
+  action: Action
   /** Its target, relative to the home. */
   target: string | null
   /** What happened. */
@@ -359,6 +370,8 @@ export interface WaitOptions {
   stallMinutes?: number
   /** As in `diagnose`. */
   platform?: Platform
+  /** As in `scan`. */
+  logTailBytes?: number
 }
 
 /** How a `waitIdle` ended. */
@@ -369,6 +382,8 @@ export interface WaitOutcome {
   waitedMs: number
   /** The last diagnosis made. */
   diagnosis: Diagnosis
+  /** The core's JSON of this outcome. */
+  json: string
 }
 
 /** One poll of `waitIdle` that was not yet clear. */

@@ -836,13 +836,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Plan = nativeBinding.Plan
+module.exports.Action = nativeBinding.Action
 module.exports.apply = nativeBinding.apply
 module.exports.applySync = nativeBinding.applySync
+module.exports.ConflictKind = nativeBinding.ConflictKind
 module.exports.diagnose = nativeBinding.diagnose
 module.exports.diagnoseSync = nativeBinding.diagnoseSync
 module.exports.explain = nativeBinding.explain
 module.exports.explainSync = nativeBinding.explainSync
 module.exports.Given = nativeBinding.Given
+module.exports.NoteKind = nativeBinding.NoteKind
 module.exports.plan = nativeBinding.plan
 module.exports.planSync = nativeBinding.planSync
 module.exports.Platform = nativeBinding.Platform

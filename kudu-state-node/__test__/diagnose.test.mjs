@@ -54,18 +54,37 @@ describe('errors', () => {
     await assert.rejects(ks.diagnose(dir), { code: 'NOT_A_HOME', path: dir })
   })
 
-  it('INVALID_INPUT for bad options, with no .path', async () => {
+  it('INVALID_INPUT for bad options, with no .path: the core checks every range', async () => {
     const h = home('linux-healthy')
-    for (const stallMinutes of [0, 1441, 1.5, Number.NaN]) {
+    // 0 and 1441 are whole numbers: refused by the core (as `--stall-minutes` and Python's stall_minutes);
+    // 1.5 and NaN are not numbers of minutes at all: refused here.
+    for (const stallMinutes of [0, 1441, 1.5, Number.NaN, -1]) {
       await assert.rejects(ks.diagnose(h, { stallMinutes }), (err) => {
         assert.equal(err.code, 'INVALID_INPUT')
         assert.equal(err.path, undefined)
-        assert.match(err.message, /stallMinutes/)
+        assert.match(err.message, /stall/)
         return true
       })
+      await assert.rejects(ks.plan(h, { stallMinutes }), { code: 'INVALID_INPUT' })
+      await assert.rejects(ks.waitIdle(h, { timeoutMs: 0, stallMinutes }), { code: 'INVALID_INPUT' })
     }
+    await assert.rejects(ks.diagnose(h, { stallMinutes: 0 }), { message: /the stall window must be 1 to 1440 minutes, not 0/ })
+    assert.equal(ks.diagnoseSync(h, { stallMinutes: 1440 }).verdict, 'idle')
+    for (const logTailBytes of [0, 1023, 16 * 1024 * 1024 + 1]) {
+      assert.throws(() => ks.diagnoseSync(h, { logTailBytes }), { code: 'INVALID_INPUT', message: /log tail/ })
+      assert.throws(() => ks.scanSync(h, { logTailBytes }), { code: 'INVALID_INPUT', message: /log tail/ })
+      assert.throws(() => ks.planSync(h, { logTailBytes }), { code: 'INVALID_INPUT' })
+      assert.throws(() => ks.waitIdleSync(h, { timeoutMs: 0, logTailBytes }), { code: 'INVALID_INPUT' })
+    }
+    assert.equal(ks.diagnoseSync(h, { logTailBytes: 1024 }).verdict, 'idle')
     assert.throws(() => ks.waitIdleSync(h, { timeoutMs: -1 }), { code: 'INVALID_INPUT' })
-    assert.throws(() => ks.explainSync('x', 1.5), { code: 'INVALID_INPUT' })
+    for (const status of [1.5, 0, 99, 600, 1000, 70000]) {
+      assert.throws(() => ks.explainSync('x', status), { code: 'INVALID_INPUT', message: /status/ })
+      await assert.rejects(ks.explain('x', status), { code: 'INVALID_INPUT' })
+    }
+    assert.throws(() => ks.explainSync('x', 1000), { message: /1000 is not an HTTP status/ })
+    assert.equal(ks.explainSync('x', 100).status, 100)
+    assert.equal(ks.explainSync('x', 599).status, 599)
   })
 })
 
@@ -125,6 +144,7 @@ describe('explain', () => {
   it('classifies a 409 body, async and sync', async () => {
     for (const x of [await ks.explain(body, 409), ks.explainSync(body, 409)]) {
       assert.equal(x.kind, 'lock-conflict')
+      assert.equal(x.kind, ks.ConflictKind.LockConflict)
       assert.equal(x.retryable, true)
       assert.equal(x.requestedOperation, 'Preparing zip package')
       assert.equal(x.holderOperation, 'Performing continuous deployment')
@@ -170,5 +190,44 @@ describe('waitIdle', () => {
     assert.ok(w.waitedMs >= 300)
     assert.equal(w.diagnosis.verdict, 'deploying')
     assert.ok(ticks > 5, `event loop ran ${ticks} timer ticks while waiting`)
+  })
+})
+
+describe('string enums', () => {
+  it('are the core names, the same text as in the JSON', async () => {
+    assert.equal(ks.Action.RemoveExpiredLock, 'remove-expired-lock')
+    assert.equal(ks.StepOutcome.AlreadyDone, 'already-done')
+    assert.equal(ks.ConflictKind.ArmSiteLock, 'arm-site-lock')
+    assert.equal(ks.NoteKind.NonUtf8Name, 'non-utf8-name')
+    assert.deepEqual(Object.values(ks.Verdict), ['idle', 'deploying', 'stuck', 'broken'])
+    assert.deepEqual(Object.values(ks.Platform), ['windows', 'linux'])
+
+    const d = ks.diagnoseSync(home('linux-stuck'), { now: T0 })
+    const dj = JSON.parse(d.json)
+    assert.equal(d.verdict, dj.verdict)
+    assert.equal(d.platform, dj.platform)
+    assert.deepEqual(d.findings.map((f) => f.severity), dj.findings.map((f) => f.severity))
+    assert.ok(d.findings.every((f) => Object.values(ks.Severity).includes(f.severity)))
+
+    const p = ks.planSync(home('linux-stuck'), { now: T0 })
+    const pj = JSON.parse(p.json)
+    assert.deepEqual(p.steps.map((s) => [s.action, s.risk]), pj.steps.map((s) => [s.action, s.risk]))
+    assert.ok(p.steps.every((s) => Object.values(ks.Action).includes(s.action)))
+
+    for (const body of ['There is a deployment currently in progress.', 'ScopeLocked', 'hello']) {
+      const x = ks.explainSync(body, 409)
+      assert.equal(x.kind, JSON.parse(x.json).kind)
+      assert.ok(Object.values(ks.ConflictKind).includes(x.kind))
+    }
+  })
+
+  it('a link in the home is a scan note of kind symlink', () => {
+    const h = home('linux-healthy')
+    fs.symlinkSync('/etc', path.join(h, 'site', 'deployments', 'elsewhere'))
+    const s = ks.scanSync(h)
+    const note = s.notes.find((n) => n.path === 'site/deployments/elsewhere')
+    assert.ok(note, JSON.stringify(s.notes))
+    assert.equal(note.kind, ks.NoteKind.Symlink)
+    assert.equal(JSON.parse(s.json).notes[0].kind, 'symlink')
   })
 })

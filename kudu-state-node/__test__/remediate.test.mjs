@@ -23,6 +23,10 @@ describe('plan → apply → diagnose → undo', () => {
     assert.equal(plan.created.getTime(), T0.getTime())
     assert.equal(plan.isEmpty, false)
     assert.equal(plan.changesFiles, true)
+    assert.equal(plan.schema, 2)
+    assert.deepEqual(JSON.parse(plan.json), plan.toJSON())
+    assert.throws(() => { plan.home = '/elsewhere' }, TypeError, 'a plan is read-only')
+    assert.equal(plan.home, h)
     assert.deepEqual(plan.steps.map((s) => [s.action, s.target, s.risk, s.advisory]), [
       ['remove-expired-lock', 'site/locks/deployment', 'low', false],
     ])

@@ -13,6 +13,8 @@ async function usage(): Promise<void> {
   const s: ks.Snapshot = ks.scanSync(home, { platform: 'windows' })
   const p: ks.Plan = await ks.plan(home, { allowLiveLock: false, now })
   const steps: ks.PlanStep[] = p.steps
+  const action: ks.Action = steps[0]!.action
+  const kinds: ks.NoteKind[] = s.notes.map((n) => n.kind)
   const created: Date = p.created
   const planJson: Record<string, any> = p.toJSON()
   const again: ks.Plan = ks.Plan.fromJSON(JSON.stringify(planJson))
@@ -24,6 +26,8 @@ async function usage(): Promise<void> {
     const restored: string[] = ks.undoSync(backup).restored.concat(u.restored)
   }
   const x: ks.Explanation = ks.explainSync('body', 409)
+  const kind: ks.ConflictKind = x.kind
+  const tail: ks.Diagnosis = ks.diagnoseSync(home, { logTailBytes: 1 << 20, stallMinutes: 5 })
   const startedAt: Date | null = (await ks.explain('body')).startedAt
   const w: ks.WaitOutcome = await ks.waitIdle(home, { timeoutMs: 60_000, pollMs: 5_000 }, (p: ks.WaitProgress) => {
     const v: ks.Verdict = p.diagnosis.verdict
@@ -31,7 +35,9 @@ async function usage(): Promise<void> {
   })
   const idle: boolean = w.idle && ks.waitIdleSync(home, { timeoutMs: 0 }).idle
   const code: number = ks.runCli(['diagnose', home])
+  const waitJson: string = w.json
   void [verdict, after, severities, schema, s, steps, created, r, outcome, x, startedAt, idle, code]
+  void [action, kinds, kind, tail, waitJson]
 
   // @ts-expect-error: `yes` is required to apply a plan.
   await ks.apply(p, { backupDir: '/tmp/backups' })
@@ -39,6 +45,11 @@ async function usage(): Promise<void> {
   ks.diagnoseSync(home, { platform: 'macos' })
   // @ts-expect-error: `timeoutMs` is required.
   await ks.waitIdle(home, {})
+  // @ts-expect-error: an action is one of the core's names.
+  const badAction: ks.Action = 'delete-everything'
+  // @ts-expect-error: a conflict kind is one of the core's names.
+  const badKind: ks.ConflictKind = 'teapot'
+  void [badAction, badKind]
   // @ts-expect-error: a diagnosis' `now` is a Date, not a string.
   const bad: string = d.now
   void bad

@@ -1,32 +1,18 @@
-//! `explain`: what a 409 body means.
+//! `explain`: what a 409 body means, through the core's `explain_response` (which checks the status).
 
 use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::error::{finish, invalid, job, run};
+use crate::error::{finish, job, run};
 use crate::types::Explanation;
 
 fn explain_work(
     body: String,
     status: Option<f64>,
 ) -> impl FnOnce() -> kudu_state::Result<Explanation> {
-    move || {
-        let status = match status {
-            None => None,
-            Some(s) if s.fract() == 0.0 && (0.0..=999.0).contains(&s) =>
-            {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                Some(s as u16)
-            }
-            Some(s) => {
-                return Err(invalid(format!(
-                    "status must be an HTTP status code, not {s}"
-                )));
-            }
-        };
-        Explanation::from_core(&kudu_state::explain::explain(&body, status))
-    }
+    let status = crate::options::status(status);
+    move || Explanation::from_core(&kudu_state::explain::explain_response(&body, status?)?)
 }
 
 job!(
@@ -36,7 +22,7 @@ job!(
 
 /// Classifies a response body from any Kudu deploy client (`az webapp deploy`, the Azure Pipelines
 /// task, a GitHub Action, curl), as text or JSON, and says what to do. `status` is the HTTP status, if
-/// known. Never fails on any body.
+/// known (100 to 599, else `INVALID_INPUT`). Never fails on any body.
 #[napi(catch_unwind)]
 pub fn explain(body: String, status: Option<f64>) -> AsyncTask<ExplainTask> {
     AsyncTask::new(ExplainTask::new(explain_work(body, status)))

@@ -1,14 +1,18 @@
 //! Node bindings of kudu-state: the core's functions, records and error codes for JavaScript.
 //!
-//! Thin by design: every function calls the core and copies its result into plain objects (plus the
-//! core's own JSON); nothing is decided here. Each function exists twice: `foo()` returns a Promise and
+//! Thin by design: every function calls the core's entry point (`diagnose_home`, `explain_response`,
+//! `wait_idle`, `plan`, `apply`, `undo`) with the core's options, which the core validates, and copies the
+//! result into plain objects (plus the core's own JSON); nothing is decided here. The string enums are
+//! generated from the core's name tables (`build.rs`). Each function exists twice: `foo()` returns a Promise and
 //! runs on libuv's thread pool, `fooSync()` blocks. Errors are JavaScript `Error`s whose `.code` is the
 //! core's stable code (`HOME_NOT_FOUND`, `PRECONDITION_FAILED`, …) and whose `.path`, when the error is
 //! about a path, is that path.
 
 mod diagnose;
+mod enums;
 mod error;
 mod explain;
+mod options;
 mod remediate;
 mod types;
 
@@ -17,7 +21,9 @@ use std::io::Write;
 use napi_derive::napi;
 
 pub use diagnose::*;
+pub use enums::*;
 pub use explain::*;
+pub use options::*;
 pub use remediate::*;
 pub use types::*;
 

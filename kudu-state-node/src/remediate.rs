@@ -7,24 +7,10 @@ use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::diagnose::Read;
+use crate::enums::{Platform, Verdict};
 use crate::error::{finish, invalid, job, js_error, run};
-use crate::types::{ApplyReport, PlanStep, Platform, UndoReport, Verdict, to_json};
-
-/// What a plan may include, and how to read the home for it.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct PlanOptions {
-    /// Plan as of this time instead of now.
-    pub now: Option<DateTime<Utc>>,
-    /// Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
-    /// deployment becomes possible; the step says so and has risk `high`.
-    pub allow_live_lock: Option<bool>,
-    /// As in `diagnose`.
-    pub stall_minutes: Option<f64>,
-    /// As in `diagnose`.
-    pub platform: Option<Platform>,
-}
+use crate::options::PlanOptions;
+use crate::types::{ApplyReport, PlanStep, UndoReport, json};
 
 /// How to apply a plan.
 #[napi(object)]
@@ -39,13 +25,60 @@ pub struct ApplyOptions {
 
 /// An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
 ///
-/// It wraps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
+/// It keeps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
 /// `kudu-state plan --json`), and `Plan.fromJSON` reads it back, so a plan can be reviewed, stored and
 /// applied later. Every step is re-checked against the disk when it is applied.
+// napi generates the getters of the `readonly` fields; `created` and `steps` have hand-written ones
+// because napi cannot generate one for a `Date` or an array of objects (no `ToNapiValue` for `&mut`).
 #[napi]
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// Version of the plan JSON.
+    #[napi(readonly)]
+    pub schema: u32,
+    /// The home it was made for.
+    #[napi(readonly)]
+    pub home: String,
+    /// The platform the home was read as.
+    #[napi(readonly)]
+    pub platform: Platform,
+    /// The verdict it starts from.
+    #[napi(readonly)]
+    pub verdict: Verdict,
+    /// What was deliberately not planned, and why.
+    #[napi(readonly)]
+    pub notes: Vec<String>,
+    /// True when there is nothing to do or wait for.
+    #[napi(readonly)]
+    pub is_empty: bool,
+    /// True when some step changes files.
+    #[napi(readonly)]
+    pub changes_files: bool,
+    /// A digest of the plan's steps and time; an interrupted apply of the same plan is resumed.
+    #[napi(readonly)]
+    pub id: String,
+    /// The plan JSON, pretty-printed: byte for byte what `kudu-state plan --json` prints (without the
+    /// final newline).
+    #[napi(readonly)]
+    pub json: String,
     inner: kudu_state::Plan,
+}
+
+impl Plan {
+    fn from_core(inner: kudu_state::Plan) -> kudu_state::Result<Self> {
+        Ok(Plan {
+            schema: inner.schema,
+            home: inner.home.to_string_lossy().into_owned(),
+            platform: inner.platform.into(),
+            verdict: inner.verdict.into(),
+            notes: inner.notes.clone(),
+            is_empty: inner.is_empty(),
+            changes_files: inner.changes_files(),
+            id: inner.id(),
+            json: json(&inner)?,
+            inner,
+        })
+    }
 }
 
 #[napi]
@@ -60,38 +93,8 @@ impl Plan {
             value => kudu_state::Plan::from_json(&value.to_string()),
         };
         parsed
-            .map(|inner| Plan { inner })
+            .and_then(Plan::from_core)
             .map_err(|e| js_error(&env, &e))
-    }
-
-    /// The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format).
-    #[napi(js_name = "toJSON", ts_return_type = "Record<string, any>")]
-    pub fn to_json(&self) -> napi::Result<serde_json::Value> {
-        serde_json::to_value(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
-    }
-
-    /// The plan JSON, pretty-printed.
-    #[napi(getter)]
-    pub fn json(&self) -> napi::Result<String> {
-        to_json!(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
-    }
-
-    /// Version of the plan JSON.
-    #[napi(getter)]
-    pub fn schema(&self) -> u32 {
-        self.inner.schema
-    }
-
-    /// The home it was made for.
-    #[napi(getter)]
-    pub fn home(&self) -> String {
-        self.inner.home.to_string_lossy().into_owned()
-    }
-
-    /// The platform the home was read as.
-    #[napi(getter)]
-    pub fn platform(&self) -> Platform {
-        self.inner.platform.into()
     }
 
     /// When it was made (every time a step writes is this time).
@@ -100,40 +103,16 @@ impl Plan {
         self.inner.created
     }
 
-    /// The verdict it starts from.
-    #[napi(getter)]
-    pub fn verdict(&self) -> Verdict {
-        self.inner.verdict.into()
-    }
-
     /// The steps, least disruptive first.
     #[napi(getter)]
     pub fn steps(&self) -> Vec<PlanStep> {
-        self.inner.steps.iter().map(PlanStep::from_core).collect()
+        self.inner.steps.iter().map(PlanStep::from).collect()
     }
 
-    /// What was deliberately not planned, and why.
-    #[napi(getter)]
-    pub fn notes(&self) -> Vec<String> {
-        self.inner.notes.clone()
-    }
-
-    /// True when there is nothing to do or wait for.
-    #[napi(getter)]
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
-    }
-
-    /// True when some step changes files.
-    #[napi(getter)]
-    pub fn changes_files(&self) -> bool {
-        self.inner.changes_files()
-    }
-
-    /// A digest of the plan's steps and time; an interrupted apply of the same plan is resumed.
-    #[napi(getter)]
-    pub fn id(&self) -> String {
-        self.inner.id()
+    /// The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, any>")]
+    pub fn to_json(&self) -> napi::Result<serde_json::Value> {
+        serde_json::to_value(&self.inner).map_err(|e| napi::Error::from_reason(e.to_string()))
     }
 }
 
@@ -142,14 +121,15 @@ fn plan_work(
     options: Option<PlanOptions>,
 ) -> impl FnOnce() -> kudu_state::Result<Plan> {
     let o = options.unwrap_or_default();
-    let read = Read::new(home, o.platform, o.stall_minutes, o.now);
+    let (now, home_options) = (o.now, o.to_core());
     let plan_options = kudu_state::PlanOptions {
         allow_live_lock: o.allow_live_lock.unwrap_or(false),
     };
     move || {
-        let (snapshot, diagnosis) = read.run()?;
-        let inner = kudu_state::plan(&snapshot, &diagnosis, plan_options)?;
-        Ok(Plan { inner })
+        let now = now.unwrap_or_else(Utc::now);
+        let (snapshot, diagnosis) =
+            kudu_state::diagnose_home(&PathBuf::from(home), now, &home_options?)?;
+        Plan::from_core(kudu_state::plan(&snapshot, &diagnosis, plan_options)?)
     }
 }
 

@@ -1,158 +1,29 @@
-//! The records and string enums that cross into JavaScript, each a plain copy of a core value.
+//! The records that cross into JavaScript: plain `#[napi(object)]` copies of core values, each made by one
+//! conversion. Enums are the generated string enums of [`crate::enums`].
 //!
 //! Every result also carries `json`: the core's serde JSON of the value (for a diagnosis, exactly what
-//! `kudu-state diagnose --json` prints), so scripts can store or compare it without a second schema.
+//! `kudu-state diagnose --json` prints, without the final newline), so scripts can store or compare it
+//! without a second schema.
 
 use chrono::{DateTime, Utc};
 use napi_derive::napi;
 
-/// Which Kudu wrote a home: Windows Kudu or Linux KuduLite.
-#[napi(string_enum = "lowercase")]
-#[derive(Debug, PartialEq, Eq)]
-pub enum Platform {
-    /// Windows Kudu: CRLF files, `site/locks/deployments.lock`.
-    Windows,
-    /// Linux KuduLite: LF files, `site/locks/deployment/info.lock`.
-    Linux,
+use crate::enums::{
+    Action, ConflictKind, Given, NoteKind, Platform, Risk, Severity, StepOutcome, Verdict,
+};
+
+/// The core's serde JSON of a value, pretty-printed exactly as the command prints it (without the final
+/// newline).
+pub(crate) fn json(value: &impl serde::Serialize) -> kudu_state::Result<String> {
+    serde_json::to_string_pretty(value).map_err(|e| kudu_state::Error::Invalid {
+        what: "output",
+        reason: e.to_string(),
+    })
 }
 
-impl From<kudu_state::Platform> for Platform {
-    fn from(p: kudu_state::Platform) -> Self {
-        match p {
-            kudu_state::Platform::Windows => Platform::Windows,
-            kudu_state::Platform::Linux => Platform::Linux,
-        }
-    }
+fn path(p: &std::path::Path) -> String {
+    p.to_string_lossy().into_owned()
 }
-
-impl From<Platform> for kudu_state::Platform {
-    fn from(p: Platform) -> Self {
-        match p {
-            Platform::Windows => kudu_state::Platform::Windows,
-            Platform::Linux => kudu_state::Platform::Linux,
-        }
-    }
-}
-
-/// The overall state of a home; the most severe finding wins: broken > stuck > deploying > idle.
-#[napi(string_enum = "lowercase")]
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Nothing running, nothing blocking: deploying now works.
-    Idle,
-    /// A live deployment or a fresh auto-swap: wait, touch nothing.
-    Deploying,
-    /// Deployments fail and it will not clear soon by itself, or a tracker would hang.
-    Stuck,
-    /// Kudu itself errors on, or will destroy part of, this state.
-    Broken,
-}
-
-impl From<kudu_state::Verdict> for Verdict {
-    fn from(v: kudu_state::Verdict) -> Self {
-        match v {
-            kudu_state::Verdict::Idle => Verdict::Idle,
-            kudu_state::Verdict::Deploying => Verdict::Deploying,
-            kudu_state::Verdict::Stuck => Verdict::Stuck,
-            kudu_state::Verdict::Broken => Verdict::Broken,
-        }
-    }
-}
-
-/// How much a finding matters.
-#[napi(string_enum = "lowercase")]
-#[derive(Debug, PartialEq, Eq)]
-pub enum Severity {
-    /// Normal state worth knowing.
-    Info,
-    /// Not blocking now, but wrong or about to matter.
-    Warning,
-    /// Blocking deployments or losing data.
-    Error,
-}
-
-impl From<kudu_state::Severity> for Severity {
-    fn from(s: kudu_state::Severity) -> Self {
-        match s {
-            kudu_state::Severity::Info => Severity::Info,
-            kudu_state::Severity::Warning => Severity::Warning,
-            kudu_state::Severity::Error => Severity::Error,
-        }
-    }
-}
-
-/// How much a plan step can hurt if the diagnosis behind it were wrong.
-#[napi(string_enum = "lowercase")]
-#[derive(Debug, PartialEq, Eq)]
-pub enum Risk {
-    /// Touches nothing.
-    None,
-    /// Does what Kudu itself would do next.
-    Low,
-    /// Changes what Kudu reads, reversibly.
-    Medium,
-    /// Can let two deployments run at once.
-    High,
-}
-
-impl From<kudu_state::remediate::Risk> for Risk {
-    fn from(r: kudu_state::remediate::Risk) -> Self {
-        use kudu_state::remediate::Risk as R;
-        match r {
-            R::None => Risk::None,
-            R::Low => Risk::Low,
-            R::Medium => Risk::Medium,
-            R::High => Risk::High,
-        }
-    }
-}
-
-/// What happened to one plan step during `apply`.
-#[napi(string_enum)]
-#[derive(Debug, PartialEq, Eq)]
-pub enum StepOutcome {
-    /// Its changes were made now.
-    #[napi(value = "applied")]
-    Applied,
-    /// The disk already showed its result (a second apply of the same plan changes nothing).
-    #[napi(value = "already-done")]
-    AlreadyDone,
-    /// Advice or waiting: nothing to execute.
-    #[napi(value = "advisory")]
-    Advisory,
-}
-
-impl From<kudu_state::remediate::StepOutcome> for StepOutcome {
-    fn from(o: kudu_state::remediate::StepOutcome) -> Self {
-        use kudu_state::remediate::StepOutcome as O;
-        match o {
-            O::Applied => StepOutcome::Applied,
-            O::AlreadyDone => StepOutcome::AlreadyDone,
-            O::Advisory => StepOutcome::Advisory,
-        }
-    }
-}
-
-/// Which path the caller gave: the home itself or its `site` folder.
-#[napi(string_enum = "lowercase")]
-#[derive(Debug, PartialEq, Eq)]
-pub enum Given {
-    /// The folder that contains `site/`.
-    Home,
-    /// `HOME/site` itself.
-    Site,
-}
-
-/// The core's serde JSON of a value, pretty-printed as the command prints it.
-macro_rules! to_json {
-    ($value:expr) => {
-        serde_json::to_string_pretty($value).map_err(|e| kudu_state::Error::Invalid {
-            what: "output",
-            reason: e.to_string(),
-        })
-    };
-}
-pub(crate) use to_json;
 
 /// One reason behind a verdict.
 #[napi(object, use_nullable = true)]
@@ -168,6 +39,21 @@ pub struct Finding {
     pub message: String,
     /// The values it was decided from (operation, times, ages, sizes), as in the JSON.
     pub evidence: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<&kudu_state::Finding> for Finding {
+    fn from(f: &kudu_state::Finding) -> Self {
+        Finding {
+            code: f.code.as_str().to_owned(),
+            severity: f.severity.into(),
+            path: f.path.clone(),
+            message: f.message.clone(),
+            evidence: match serde_json::to_value(&f.evidence) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            },
+        }
+    }
 }
 
 /// The verdict on a home at a time, with every reason.
@@ -199,27 +85,14 @@ impl Diagnosis {
     pub(crate) fn from_core(d: &kudu_state::Diagnosis) -> kudu_state::Result<Self> {
         Ok(Diagnosis {
             schema: d.schema,
-            home: d.home.to_string_lossy().into_owned(),
+            home: path(&d.home),
             platform: d.platform.into(),
             now: d.now,
             verdict: d.verdict.into(),
             safe_to_deploy: d.safe_to_deploy,
             safe_after: d.safe_after,
-            findings: d
-                .findings
-                .iter()
-                .map(|f| Finding {
-                    code: f.code.as_str().to_owned(),
-                    severity: f.severity.into(),
-                    path: f.path.clone(),
-                    message: f.message.clone(),
-                    evidence: match serde_json::to_value(&f.evidence) {
-                        Ok(serde_json::Value::Object(map)) => map,
-                        _ => serde_json::Map::new(),
-                    },
-                })
-                .collect(),
-            json: to_json!(d)?,
+            findings: d.findings.iter().map(Finding::from).collect(),
+            json: json(d)?,
         })
     }
 }
@@ -230,10 +103,20 @@ impl Diagnosis {
 pub struct ScanNote {
     /// Where, relative to the home.
     pub path: String,
-    /// `symlink`, `non-utf8-name`, `unreadable` or `wrong-kind`.
-    pub kind: String,
+    /// What kind of thing.
+    pub kind: NoteKind,
     /// Details for a person.
     pub detail: String,
+}
+
+impl From<&kudu_state::snapshot::ScanNote> for ScanNote {
+    fn from(n: &kudu_state::snapshot::ScanNote) -> Self {
+        ScanNote {
+            path: n.path.clone(),
+            kind: n.kind.into(),
+            detail: n.detail.clone(),
+        }
+    }
 }
 
 /// The state of one home, read in one pass. The typed fields are a summary; `json` is the whole
@@ -257,28 +140,13 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub(crate) fn from_core(s: &kudu_state::Snapshot) -> kudu_state::Result<Self> {
-        use kudu_state::snapshot::Given as G;
         Ok(Snapshot {
-            home: s.home.to_string_lossy().into_owned(),
-            given: match s.given {
-                G::Home => Given::Home,
-                G::Site => Given::Site,
-            },
+            home: path(&s.home),
+            given: s.given.into(),
             platform: s.platform().into(),
             platform_overridden: s.platform.overridden,
-            notes: s
-                .notes
-                .iter()
-                .map(|n| ScanNote {
-                    path: n.path.clone(),
-                    kind: serde_json::to_value(n.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    detail: n.detail.clone(),
-                })
-                .collect(),
-            json: to_json!(s)?,
+            notes: s.notes.iter().map(ScanNote::from).collect(),
+            json: json(s)?,
         })
     }
 }
@@ -287,10 +155,8 @@ impl Snapshot {
 #[napi(object, use_nullable = true)]
 #[derive(Debug)]
 pub struct Explanation {
-    /// `deployment-in-progress`, `lock-conflict`, `autoswap-in-progress`, `run-from-remote-package`,
-    /// `deployment-active`, `deployment-exists`, `lock-acquire-failed`, `directory-not-empty`,
-    /// `arm-site-lock` or `unknown` (the list may grow).
-    pub kind: String,
+    /// The kind of conflict found.
+    pub kind: ConflictKind,
     /// Whether waiting and sending the same request again can succeed.
     pub retryable: bool,
     /// For a lock conflict: the operation that was refused.
@@ -309,14 +175,15 @@ pub struct Explanation {
     pub status: Option<u16>,
     /// The whole body, verbatim.
     pub body: String,
-    /// The core's JSON of this explanation.
+    /// The core's JSON of this explanation: byte for byte what `kudu-state explain --json` prints
+    /// (without the final newline).
     pub json: String,
 }
 
 impl Explanation {
     pub(crate) fn from_core(x: &kudu_state::explain::Explanation) -> kudu_state::Result<Self> {
         Ok(Explanation {
-            kind: x.kind.as_str().to_owned(),
+            kind: x.kind.into(),
             retryable: x.retryable,
             requested_operation: x.requested_operation.clone(),
             holder_operation: x.holder_operation.clone(),
@@ -326,7 +193,7 @@ impl Explanation {
             advice: x.advice.clone(),
             status: x.status,
             body: x.body.clone(),
-            json: to_json!(x)?,
+            json: json(x)?,
         })
     }
 }
@@ -335,10 +202,8 @@ impl Explanation {
 #[napi(object, use_nullable = true)]
 #[derive(Debug)]
 pub struct PlanStep {
-    /// What it does: `wait`, `fail-orphaned-record`, `remove-expired-lock`, `remove-corrupt-lock`,
-    /// `remove-stalled-lock`, `remove-folder-without-status`,
-    /// `repair-status-xml`, `repair-active` or `restart-scm` (the list may grow).
-    pub action: String,
+    /// What it does.
+    pub action: Action,
     /// True for steps that touch nothing (`wait`, `restart-scm`).
     pub advisory: bool,
     /// The main path it acts on, relative to the home.
@@ -353,10 +218,10 @@ pub struct PlanStep {
     pub until: Option<DateTime<Utc>>,
 }
 
-impl PlanStep {
-    pub(crate) fn from_core(s: &kudu_state::remediate::Step) -> Self {
+impl From<&kudu_state::remediate::Step> for PlanStep {
+    fn from(s: &kudu_state::remediate::Step) -> Self {
         PlanStep {
-            action: s.action.as_str().to_owned(),
+            action: s.action.into(),
             advisory: s.action.is_advisory(),
             target: s.target.as_ref().map(|t| t.as_str().to_owned()),
             finding: s.finding.as_str().to_owned(),
@@ -374,11 +239,22 @@ pub struct StepReport {
     /// Position in the plan.
     pub index: u32,
     /// The step's action.
-    pub action: String,
+    pub action: Action,
     /// Its target, relative to the home.
     pub target: Option<String>,
     /// What happened.
     pub outcome: StepOutcome,
+}
+
+impl From<&kudu_state::remediate::StepReport> for StepReport {
+    fn from(s: &kudu_state::remediate::StepReport) -> Self {
+        StepReport {
+            index: u32::try_from(s.index).unwrap_or(u32::MAX),
+            action: s.action.into(),
+            target: s.target.as_ref().map(|t| t.as_str().to_owned()),
+            outcome: s.outcome.into(),
+        }
+    }
 }
 
 /// The result of `apply`.
@@ -398,19 +274,10 @@ pub struct ApplyReport {
 impl ApplyReport {
     pub(crate) fn from_core(r: &kudu_state::ApplyReport) -> kudu_state::Result<Self> {
         Ok(ApplyReport {
-            backup: r.backup.as_ref().map(|b| b.to_string_lossy().into_owned()),
+            backup: r.backup.as_deref().map(path),
             resumed: r.resumed,
-            steps: r
-                .steps
-                .iter()
-                .map(|s| StepReport {
-                    index: u32::try_from(s.index).unwrap_or(u32::MAX),
-                    action: s.action.as_str().to_owned(),
-                    target: s.target.as_ref().map(|t| t.as_str().to_owned()),
-                    outcome: s.outcome.into(),
-                })
-                .collect(),
-            json: to_json!(r)?,
+            steps: r.steps.iter().map(StepReport::from).collect(),
+            json: json(r)?,
         })
     }
 }
@@ -432,10 +299,10 @@ pub struct UndoReport {
 impl UndoReport {
     pub(crate) fn from_core(r: &kudu_state::UndoReport) -> kudu_state::Result<Self> {
         Ok(UndoReport {
-            backup: r.backup.to_string_lossy().into_owned(),
+            backup: path(&r.backup),
             restored: r.restored.clone(),
             already_undone: r.already_undone,
-            json: to_json!(r)?,
+            json: json(r)?,
         })
     }
 }
@@ -450,6 +317,8 @@ pub struct WaitOutcome {
     pub waited_ms: f64,
     /// The last diagnosis made.
     pub diagnosis: Diagnosis,
+    /// The core's JSON of this outcome.
+    pub json: String,
 }
 
 impl WaitOutcome {
@@ -458,6 +327,7 @@ impl WaitOutcome {
             idle: w.idle,
             waited_ms: w.waited.as_secs_f64() * 1000.0,
             diagnosis: Diagnosis::from_core(&w.diagnosis)?,
+            json: json(w)?,
         })
     }
 }

@@ -1,159 +1,154 @@
-//! `scan`, `diagnose`, and the `Snapshot`, `Diagnosis` and `Finding` results.
+//! `scan`, `diagnose`, and the `Snapshot`, `ScanNote`, `Diagnosis` and `Finding` results: plain-data
+//! classes, each filled by one `From` conversion of the core value it keeps for `to_json()`.
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
-use crate::convert::{to_dict, to_json, utc_or_now};
-use crate::enums::{Given, Platform, Severity, Verdict};
+use crate::convert::{Json, int_arg, record, utc_or_now};
+use crate::enums::{Given, NoteKind, Platform, Severity, Verdict};
 use crate::errors::IntoPyResult;
 
-pub(crate) fn scan_options(platform: Option<Platform>) -> kudu_state::ScanOptions {
-    kudu_state::ScanOptions {
+/// The core's options from the keyword arguments every function that reads a home takes; the core
+/// validates them (`INVALID_INPUT` for a stall window outside 1-1440 minutes, a log tail outside
+/// 1 KiB-16 MiB). `log_tail_bytes=None` is the core's default.
+pub(crate) fn home_options(
+    py: Python<'_>,
+    platform: Option<Platform>,
+    stall_minutes: i64,
+    log_tail_bytes: Option<i64>,
+) -> PyResult<kudu_state::HomeOptions> {
+    Ok(kudu_state::HomeOptions {
         platform: platform.map(Into::into),
-        ..kudu_state::ScanOptions::default()
-    }
+        stall_minutes: int_arg(py, "stall_minutes", stall_minutes)?,
+        log_tail_bytes: log_tail(py, log_tail_bytes)?,
+    })
 }
 
-pub(crate) fn diagnose_options(stall_minutes: u32) -> kudu_state::DiagnoseOptions {
-    kudu_state::DiagnoseOptions {
-        stall_window: TimeDelta::minutes(i64::from(stall_minutes)),
-    }
+fn log_tail(py: Python<'_>, log_tail_bytes: Option<i64>) -> PyResult<u64> {
+    log_tail_bytes.map_or(Ok(kudu_state::scan::DEFAULT_LOG_TAIL), |b| {
+        int_arg(py, "log_tail_bytes", b)
+    })
 }
 
-/// Scans and diagnoses with the GIL released.
-pub(crate) fn scan_and_diagnose(
+/// Scans and diagnoses through the core's one entry point, with the GIL released.
+pub(crate) fn diagnose_home(
     py: Python<'_>,
     home: &std::path::Path,
     now: DateTime<Utc>,
-    stall_minutes: u32,
-    platform: Option<Platform>,
+    options: &kudu_state::HomeOptions,
 ) -> PyResult<(kudu_state::Snapshot, kudu_state::Diagnosis)> {
-    py.detach(|| {
-        let snapshot = kudu_state::scan(home, &scan_options(platform))?;
-        let diagnosis = kudu_state::diagnose(&snapshot, now, diagnose_options(stall_minutes));
-        Ok((snapshot, diagnosis))
-    })
-    .py_err(py)
+    py.detach(|| kudu_state::diagnose_home(home, now, options))
+        .py_err(py)
 }
 
-/// Everything kudu-state read from a home in one pass.
+/// Something the scanner met and did not (or could not) read.
+#[pyclass(module = "kudu_state", name = "ScanNote", frozen, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyScanNote {
+    /// Where, relative to the home.
+    #[pyo3(get)]
+    path: String,
+    /// What kind of thing.
+    #[pyo3(get)]
+    kind: NoteKind,
+    /// Details for a person.
+    #[pyo3(get)]
+    detail: String,
+    core: kudu_state::snapshot::ScanNote,
+}
+
+impl From<kudu_state::snapshot::ScanNote> for PyScanNote {
+    fn from(core: kudu_state::snapshot::ScanNote) -> Self {
+        PyScanNote {
+            path: core.path.clone(),
+            kind: core.kind.into(),
+            detail: core.detail.clone(),
+            core,
+        }
+    }
+}
+
+record!(PyScanNote[path, kind]);
+
+/// Everything kudu-state read from a home in one pass; `to_json()` is all of it.
 ///
 /// >>> snap = kudu_state.scan("examples/homes/linux-healthy")
 /// >>> snap.platform
 /// Platform.LINUX
-#[pyclass(module = "kudu_state", name = "Snapshot", frozen)]
-#[derive(Debug)]
-pub(crate) struct PySnapshot(pub(crate) kudu_state::Snapshot);
-
-#[pymethods]
-impl PySnapshot {
+#[pyclass(module = "kudu_state", name = "Snapshot", frozen, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PySnapshot {
     /// The home directory (the folder containing `site/`).
-    #[getter]
-    fn home(&self) -> PathBuf {
-        self.0.home.clone()
-    }
-
+    #[pyo3(get)]
+    home: PathBuf,
     /// Whether the caller gave the home or its `site` folder.
-    #[getter]
-    fn given(&self) -> Given {
-        self.0.given.into()
-    }
-
+    #[pyo3(get)]
+    given: Given,
     /// The platform the snapshot is interpreted for.
-    #[getter]
-    fn platform(&self) -> Platform {
-        self.0.platform().into()
-    }
-
+    #[pyo3(get)]
+    platform: Platform,
     /// True when the platform was chosen by the caller rather than detected.
-    #[getter]
-    fn platform_overridden(&self) -> bool {
-        self.0.platform.overridden
-    }
+    #[pyo3(get)]
+    platform_overridden: bool,
+    /// Links, odd names and unreadable entries met on the way.
+    #[pyo3(get)]
+    notes: Vec<PyScanNote>,
+    core: kudu_state::Snapshot,
+}
 
-    /// The core's JSON of the snapshot, as Python objects.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    /// The core's JSON of the snapshot.
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Snapshot(home={:?}, given={}, platform={})",
-            self.0.home.display().to_string(),
-            json_str(serde_json::to_value(self.0.given)),
-            self.0.platform()
-        )
+impl From<kudu_state::Snapshot> for PySnapshot {
+    fn from(core: kudu_state::Snapshot) -> Self {
+        PySnapshot {
+            home: core.home.clone(),
+            given: core.given.into(),
+            platform: core.platform().into(),
+            platform_overridden: core.platform.overridden,
+            notes: core.notes.iter().cloned().map(Into::into).collect(),
+            core,
+        }
     }
 }
 
-pub(crate) fn json_str(v: serde_json::Result<serde_json::Value>) -> String {
-    match v {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
+record!(PySnapshot[home, given, platform]);
 
 /// One reason behind a verdict.
 #[pyclass(module = "kudu_state", name = "Finding", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyFinding(pub(crate) kudu_state::Finding);
-
-#[pymethods]
-impl PyFinding {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyFinding {
     /// The stable kebab-case code, e.g. "linux-lock-live".
-    #[getter]
-    fn code(&self) -> &'static str {
-        self.0.code.as_str()
-    }
-
+    #[pyo3(get)]
+    code: &'static str,
     /// How much it matters.
-    #[getter]
-    fn severity(&self) -> Severity {
-        self.0.severity.into()
-    }
-
+    #[pyo3(get)]
+    severity: Severity,
     /// The path relative to the home, `/`-separated.
-    #[getter]
-    fn path(&self) -> &str {
-        &self.0.path
-    }
-
+    #[pyo3(get)]
+    path: String,
     /// One line for a person: what it means and what to do.
-    #[getter]
-    fn message(&self) -> &str {
-        &self.0.message
-    }
+    #[pyo3(get)]
+    message: String,
+    /// The values it was decided from, as in the JSON.
+    #[pyo3(get)]
+    evidence: Json<kudu_state::diagnose::Evidence>,
+    core: kudu_state::Finding,
+}
 
-    /// The values it was decided from.
-    #[getter]
-    fn evidence<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0.evidence))
-    }
-
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Finding(code={:?}, severity={}, path={:?})",
-            self.0.code.as_str(),
-            self.0.severity.as_str(),
-            self.0.path
-        )
+impl From<kudu_state::Finding> for PyFinding {
+    fn from(core: kudu_state::Finding) -> Self {
+        PyFinding {
+            code: core.code.as_str(),
+            severity: core.severity.into(),
+            path: core.path.clone(),
+            message: core.message.clone(),
+            evidence: Json(core.evidence.clone()),
+            core,
+        }
     }
 }
+
+record!(PyFinding[code, severity, path]);
 
 /// The verdict on a home at a time, with every reason; `to_json()` is `kudu-state diagnose --json`.
 ///
@@ -161,107 +156,81 @@ impl PyFinding {
 /// >>> d.verdict, d.safe_to_deploy
 /// (Verdict.IDLE, True)
 #[pyclass(module = "kudu_state", name = "Diagnosis", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyDiagnosis(pub(crate) kudu_state::Diagnosis);
-
-#[pymethods]
-impl PyDiagnosis {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyDiagnosis {
     /// Version of the JSON shape.
-    #[getter]
-    fn schema(&self) -> u32 {
-        self.0.schema
-    }
-
+    #[pyo3(get)]
+    schema: u32,
     /// The home that was diagnosed.
-    #[getter]
-    fn home(&self) -> PathBuf {
-        self.0.home.clone()
-    }
-
+    #[pyo3(get)]
+    home: PathBuf,
     /// The platform the home was read as.
-    #[getter]
-    fn platform(&self) -> Platform {
-        self.0.platform.into()
-    }
-
+    #[pyo3(get)]
+    platform: Platform,
     /// The time the verdict is for (UTC).
-    #[getter]
-    fn now(&self) -> DateTime<Utc> {
-        self.0.now
-    }
-
+    #[pyo3(get)]
+    now: DateTime<Utc>,
     /// The overall verdict.
-    #[getter]
-    fn verdict(&self) -> Verdict {
-        self.0.verdict.into()
-    }
-
+    #[pyo3(get)]
+    verdict: Verdict,
     /// True when a deployment started now would be accepted and would not overlap a running one.
-    #[getter]
-    fn safe_to_deploy(&self) -> bool {
-        self.0.safe_to_deploy
-    }
-
+    #[pyo3(get)]
+    safe_to_deploy: bool,
     /// When it may become safe by itself (UTC), or None.
-    #[getter]
-    fn safe_after(&self) -> Option<DateTime<Utc>> {
-        self.0.safe_after
-    }
-
+    #[pyo3(get)]
+    safe_after: Option<DateTime<Utc>>,
     /// The findings, most severe first.
-    #[getter]
-    fn findings(&self) -> Vec<PyFinding> {
-        self.0.findings.iter().cloned().map(PyFinding).collect()
-    }
+    #[pyo3(get)]
+    findings: Vec<PyFinding>,
+    core: kudu_state::Diagnosis,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Diagnosis(verdict={}, safe_to_deploy={}, home={:?}, now={:?}, findings={})",
-            self.0.verdict.as_str(),
-            if self.0.safe_to_deploy {
-                "True"
-            } else {
-                "False"
-            },
-            self.0.home.display().to_string(),
-            self.0.now.to_rfc3339(),
-            self.0.findings.len()
-        )
+impl From<kudu_state::Diagnosis> for PyDiagnosis {
+    fn from(core: kudu_state::Diagnosis) -> Self {
+        PyDiagnosis {
+            schema: core.schema,
+            home: core.home.clone(),
+            platform: core.platform.into(),
+            now: core.now,
+            verdict: core.verdict.into(),
+            safe_to_deploy: core.safe_to_deploy,
+            safe_after: core.safe_after,
+            findings: core.findings.iter().cloned().map(Into::into).collect(),
+            core,
+        }
     }
 }
 
+record!(PyDiagnosis[verdict, safe_to_deploy, safe_after, home, now]);
+
 /// Reads a home (the folder containing `site/`, or `site` itself) into a Snapshot.
 #[pyfunction]
-#[pyo3(signature = (home, platform=None))]
+#[pyo3(signature = (home, platform=None, log_tail_bytes=None))]
 pub(crate) fn scan(
     py: Python<'_>,
     home: PathBuf,
     platform: Option<Platform>,
+    log_tail_bytes: Option<i64>,
 ) -> PyResult<PySnapshot> {
-    py.detach(|| kudu_state::scan(&home, &scan_options(platform)))
+    let (platform, tail) = (platform.map(Into::into), log_tail(py, log_tail_bytes)?);
+    py.detach(|| kudu_state::scan(&home, &kudu_state::ScanOptions::new(platform, tail)?))
         .py_err(py)
-        .map(PySnapshot)
+        .map(Into::into)
 }
 
 /// Scans and diagnoses a home as of `now` (an aware datetime; None is the current time).
 #[pyfunction]
-#[pyo3(signature = (home, now=None, stall_minutes=10, platform=None))]
+#[pyo3(signature = (home, now=None, stall_minutes=10, platform=None, log_tail_bytes=None))]
 pub(crate) fn diagnose(
     py: Python<'_>,
     home: PathBuf,
     now: Option<&Bound<'_, PyAny>>,
-    stall_minutes: u32,
+    stall_minutes: i64,
     platform: Option<Platform>,
+    log_tail_bytes: Option<i64>,
 ) -> PyResult<PyDiagnosis> {
     let now = utc_or_now(py, "now", now)?;
-    let (_, diagnosis) = scan_and_diagnose(py, &home, now, stall_minutes, platform)?;
-    Ok(PyDiagnosis(diagnosis))
+    let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
+    let (_, diagnosis) = diagnose_home(py, &home, now, &options)?;
+    Ok(diagnosis.into())
 }

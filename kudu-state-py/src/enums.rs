@@ -1,16 +1,27 @@
 //! The core's enums as Python enums (`#[pyclass(eq, eq_int)]`): `Verdict.STUCK == Verdict.STUCK`,
-//! `str(Verdict.STUCK) == "stuck"` (the JSON name), hashable, usable as dict keys.
+//! `str(Verdict.STUCK) == Verdict.STUCK.value == "stuck"` (the core's `as_str()`, the JSON name), hashable,
+//! usable as dict keys. Each is declared by its variants' idents only: the Python names are those idents
+//! in SCREAMING_SNAKE_CASE, the values come from the core's name table, and the conversions both ways are
+//! exhaustive matches, so a variant added to the core fails to compile here until it is listed.
 
 use pyo3::prelude::*;
 
 /// Declares a Python enum mirroring a core enum variant by variant, with conversions both ways.
 macro_rules! py_enum {
-    ($(#[$doc:meta])* $py:ident = $name:literal for $core:ty { $($variant:ident => $pyname:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $py:ident for $core:ty { $($variant:ident),+ $(,)? }) => {
         $(#[$doc])*
-        #[pyclass(module = "kudu_state", name = $name, eq, eq_int, frozen, hash, from_py_object)]
+        #[pyclass(
+            module = "kudu_state",
+            eq,
+            eq_int,
+            frozen,
+            hash,
+            from_py_object,
+            rename_all = "SCREAMING_SNAKE_CASE"
+        )]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub(crate) enum $py {
-            $(#[pyo3(name = $pyname)] $variant,)+
+            $($variant,)+
         }
 
         impl From<$core> for $py {
@@ -31,13 +42,13 @@ macro_rules! py_enum {
 
         #[pymethods]
         impl $py {
-            /// The name used in the JSON output and on the command line (lowercase / kebab-case).
+            /// The core's name: the text in the JSON output and on the command line.
             #[getter]
-            fn value(&self) -> String {
-                crate::diagnosis::json_str(serde_json::to_value(<$core>::from(*self)))
+            fn value(&self) -> &'static str {
+                <$core>::from(*self).as_str()
             }
 
-            fn __str__(&self) -> String {
+            fn __str__(&self) -> &'static str {
                 self.value()
             }
         }
@@ -46,74 +57,67 @@ macro_rules! py_enum {
 
 py_enum! {
     /// The overall state of a home; most severe wins: BROKEN > STUCK > DEPLOYING > IDLE.
-    Verdict = "Verdict" for kudu_state::Verdict {
-        Idle => "IDLE", Deploying => "DEPLOYING", Stuck => "STUCK", Broken => "BROKEN",
-    }
+    Verdict for kudu_state::Verdict { Idle, Deploying, Stuck, Broken }
 }
 
 py_enum! {
     /// How much a finding matters.
-    Severity = "Severity" for kudu_state::Severity {
-        Info => "INFO", Warning => "WARNING", Error => "ERROR",
-    }
+    Severity for kudu_state::Severity { Info, Warning, Error }
 }
 
 py_enum! {
     /// The Kudu flavour that owns a home.
-    Platform = "Platform" for kudu_state::Platform {
-        Windows => "WINDOWS", Linux => "LINUX",
-    }
+    Platform for kudu_state::Platform { Windows, Linux }
 }
 
 py_enum! {
     /// Whether the caller gave the home or its `site` folder.
-    Given = "Given" for kudu_state::snapshot::Given {
-        Home => "HOME", Site => "SITE",
-    }
+    Given for kudu_state::snapshot::Given { Home, Site }
+}
+
+py_enum! {
+    /// What the scanner met and did not read.
+    NoteKind for kudu_state::snapshot::NoteKind { Symlink, NonUtf8Name, Unreadable, WrongKind }
 }
 
 py_enum! {
     /// What a plan step does.
-    Action = "Action" for kudu_state::remediate::Action {
-        Wait => "WAIT",
-        FailOrphanedRecord => "FAIL_ORPHANED_RECORD",
-        RemoveExpiredLock => "REMOVE_EXPIRED_LOCK",
-        RemoveCorruptLock => "REMOVE_CORRUPT_LOCK",
-        RemoveStalledLock => "REMOVE_STALLED_LOCK",
-        RemoveFolderWithoutStatus => "REMOVE_FOLDER_WITHOUT_STATUS",
-        RepairStatusXml => "REPAIR_STATUS_XML",
-        RepairActive => "REPAIR_ACTIVE",
-        RestartScm => "RESTART_SCM",
+    Action for kudu_state::remediate::Action {
+        Wait,
+        FailOrphanedRecord,
+        RemoveExpiredLock,
+        RemoveCorruptLock,
+        RemoveStalledLock,
+        RemoveFolderWithoutStatus,
+        RepairStatusXml,
+        RepairActive,
+        RestartScm,
     }
 }
 
 py_enum! {
     /// How much a plan step can hurt if the diagnosis behind it were wrong.
-    Risk = "Risk" for kudu_state::remediate::Risk {
-        None => "NONE", Low => "LOW", Medium => "MEDIUM", High => "HIGH",
-    }
+    Risk for kudu_state::remediate::Risk { None, Low, Medium, High }
 }
 
 py_enum! {
     /// What happened to one step of an apply.
-    StepOutcome = "StepOutcome" for kudu_state::remediate::StepOutcome {
-        Applied => "APPLIED", AlreadyDone => "ALREADY_DONE", Advisory => "ADVISORY",
-    }
+    StepOutcome for kudu_state::remediate::StepOutcome { Applied, AlreadyDone, Advisory }
 }
 
 py_enum! {
     /// What kind of conflict a 409 body reports.
-    ConflictKind = "ConflictKind" for kudu_state::explain::ConflictKind {
-        DeploymentInProgress => "DEPLOYMENT_IN_PROGRESS",
-        LockConflict => "LOCK_CONFLICT",
-        AutoswapInProgress => "AUTOSWAP_IN_PROGRESS",
-        RunFromRemotePackage => "RUN_FROM_REMOTE_PACKAGE",
-        DeploymentActive => "DEPLOYMENT_ACTIVE",
-        DeploymentExists => "DEPLOYMENT_EXISTS",
-        LockAcquireFailed => "LOCK_ACQUIRE_FAILED",
-        DirectoryNotEmpty => "DIRECTORY_NOT_EMPTY",
-        ArmSiteLock => "ARM_SITE_LOCK",
-        Unknown => "UNKNOWN",
+    ConflictKind for kudu_state::explain::ConflictKind {
+        DeploymentInProgress,
+        LockConflict,
+        AutoswapInProgress,
+        RunFromRemotePackage,
+        DeploymentActive,
+        DeploymentExists,
+        LockAcquireFailed,
+        DirectoryNotEmpty,
+        ArmSiteLock,
+        Unknown,
     }
 }
 
@@ -122,6 +126,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Severity>()?;
     m.add_class::<Platform>()?;
     m.add_class::<Given>()?;
+    m.add_class::<NoteKind>()?;
     m.add_class::<Action>()?;
     m.add_class::<Risk>()?;
     m.add_class::<StepOutcome>()?;

@@ -1,8 +1,13 @@
 //! Python bindings of kudu-state: thin wrappers over the core (`kudu_state`) and the command
 //! (`kudu_state_cli::run`). The module is `kudu_state._native`; `kudu_state/__init__.py` re-exports it.
 //!
-//! Layout: `errors` (exceptions), `enums`, `convert` (JSON/time/duration at the boundary), then one module
-//! per domain: `diagnosis` (scan, diagnose), `remediate` (plan, apply, undo), `explain`, `wait`, `cli`.
+//! Layout: `errors` (exceptions), `enums`, `convert` (JSON/time/duration at the boundary, and `record!`,
+//! the methods every result class shares), then one module per domain: `diagnosis` (scan, diagnose),
+//! `remediate` (plan, apply, undo), `explain`, `wait`, `cli`.
+//!
+//! Every result is a frozen plain-data class: its fields (with generated getters) are filled once by a
+//! `From` conversion of the core value, which it keeps for `to_json()`. Options are the core's
+//! `HomeOptions`, validated by the core.
 
 use pyo3::prelude::*;
 
@@ -21,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     enums::register(m)?;
     m.add_class::<diagnosis::PySnapshot>()?;
+    m.add_class::<diagnosis::PyScanNote>()?;
     m.add_class::<diagnosis::PyFinding>()?;
     m.add_class::<diagnosis::PyDiagnosis>()?;
     m.add_class::<remediate::PyStep>()?;

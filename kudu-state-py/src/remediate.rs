@@ -1,336 +1,238 @@
-//! `plan`, `apply`, `undo`, and their results.
+//! `plan`, `apply`, `undo`, and their results: plain-data classes, each filled by one `From`
+//! conversion of the core value it keeps (a `Plan` keeps the core plan that `apply` carries out).
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
-use crate::convert::{repr_opt, to_dict, to_json, utc_or_now};
-use crate::diagnosis::scan_and_diagnose;
+use crate::convert::{record, utc_or_now};
+use crate::diagnosis::{diagnose_home, home_options};
 use crate::enums::{Action, Platform, Risk, StepOutcome, Verdict};
 use crate::errors::{IntoPyResult, invalid_argument};
 
 /// One step of a plan.
 #[pyclass(module = "kudu_state", name = "Step", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyStep(kudu_state::remediate::Step);
-
-#[pymethods]
-impl PyStep {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyStep {
     /// What it does.
-    #[getter]
-    fn action(&self) -> Action {
-        self.0.action.into()
-    }
-
+    #[pyo3(get)]
+    action: Action,
     /// The main path it acts on, relative to the home, or None.
-    #[getter]
-    fn target(&self) -> Option<&str> {
-        self.0.target.as_ref().map(|t| t.as_str())
-    }
-
+    #[pyo3(get)]
+    target: Option<String>,
     /// The code of the finding it answers.
-    #[getter]
-    fn finding(&self) -> &'static str {
-        self.0.finding.as_str()
-    }
-
+    #[pyo3(get)]
+    finding: &'static str,
     /// How much it can hurt.
-    #[getter]
-    fn risk(&self) -> Risk {
-        self.0.risk.into()
-    }
-
+    #[pyo3(get)]
+    risk: Risk,
     /// One line for a person: why, and what it costs.
-    #[getter]
-    fn reason(&self) -> &str {
-        &self.0.reason
-    }
-
+    #[pyo3(get)]
+    reason: String,
     /// For WAIT: until when (UTC), if known.
-    #[getter]
-    fn until(&self) -> Option<DateTime<Utc>> {
-        self.0.until
-    }
-
+    #[pyo3(get)]
+    until: Option<DateTime<Utc>>,
     /// True for steps that touch nothing (WAIT, RESTART_SCM).
-    #[getter]
-    fn is_advisory(&self) -> bool {
-        self.0.action.is_advisory()
-    }
+    #[pyo3(get)]
+    is_advisory: bool,
+    core: kudu_state::remediate::Step,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Step(action={}, target={}, finding={:?})",
-            self.0.action.as_str(),
-            repr_opt(self.0.target.as_ref().map(|t| t.as_str())),
-            self.0.finding.as_str()
-        )
+impl From<kudu_state::remediate::Step> for PyStep {
+    fn from(core: kudu_state::remediate::Step) -> Self {
+        PyStep {
+            action: core.action.into(),
+            target: core.target.as_ref().map(|t| t.as_str().to_owned()),
+            finding: core.finding.as_str(),
+            risk: core.risk.into(),
+            reason: core.reason.clone(),
+            until: core.until,
+            is_advisory: core.action.is_advisory(),
+            core,
+        }
     }
 }
+
+record!(PyStep[action, target, finding]);
 
 /// An ordered list of steps for one home, made at one time. Nothing is changed until `apply`.
 ///
 /// `Plan.from_json(plan.to_json()) == plan`; `to_json()` is `kudu-state plan --json`.
 #[pyclass(module = "kudu_state", name = "Plan", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyPlan(kudu_state::Plan);
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyPlan {
+    /// Version of the plan JSON.
+    #[pyo3(get)]
+    schema: u32,
+    /// The home it was made for.
+    #[pyo3(get)]
+    home: PathBuf,
+    /// The platform the home was read as.
+    #[pyo3(get)]
+    platform: Platform,
+    /// When it was made (UTC).
+    #[pyo3(get)]
+    created: DateTime<Utc>,
+    /// The verdict it starts from.
+    #[pyo3(get)]
+    verdict: Verdict,
+    /// The steps, least disruptive first.
+    #[pyo3(get)]
+    steps: Vec<PyStep>,
+    /// What was deliberately not planned, and why.
+    #[pyo3(get)]
+    notes: Vec<String>,
+    /// A digest identifying this plan's steps and time.
+    #[pyo3(get)]
+    id: String,
+    core: kudu_state::Plan,
+}
 
-#[pymethods]
-impl PyPlan {
+impl From<kudu_state::Plan> for PyPlan {
+    fn from(core: kudu_state::Plan) -> Self {
+        PyPlan {
+            schema: core.schema,
+            home: core.home.clone(),
+            platform: core.platform.into(),
+            created: core.created,
+            verdict: core.verdict.into(),
+            steps: core.steps.iter().cloned().map(Into::into).collect(),
+            notes: core.notes.clone(),
+            id: core.id(),
+            core,
+        }
+    }
+}
+
+record!(PyPlan[home, verdict, created, steps] {
     /// Parses a plan written by `to_json()` or `kudu-state plan --json` (INVALID_INPUT otherwise).
     #[staticmethod]
     fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        kudu_state::Plan::from_json(text).py_err(py).map(PyPlan)
-    }
-
-    /// The home it was made for.
-    #[getter]
-    fn home(&self) -> PathBuf {
-        self.0.home.clone()
-    }
-
-    /// The platform the home was read as.
-    #[getter]
-    fn platform(&self) -> Platform {
-        self.0.platform.into()
-    }
-
-    /// When it was made (UTC).
-    #[getter]
-    fn created(&self) -> DateTime<Utc> {
-        self.0.created
-    }
-
-    /// The verdict it starts from.
-    #[getter]
-    fn verdict(&self) -> Verdict {
-        self.0.verdict.into()
-    }
-
-    /// The steps, least disruptive first.
-    #[getter]
-    fn steps(&self) -> Vec<PyStep> {
-        self.0.steps.iter().cloned().map(PyStep).collect()
-    }
-
-    /// What was deliberately not planned, and why.
-    #[getter]
-    fn notes(&self) -> Vec<String> {
-        self.0.notes.clone()
-    }
-
-    /// A digest identifying this plan's steps and time.
-    #[getter]
-    fn id(&self) -> String {
-        self.0.id()
+        kudu_state::Plan::from_json(text).py_err(py).map(Into::into)
     }
 
     /// True when there is nothing to do or wait for.
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.core.is_empty()
     }
 
     /// True when some step changes files.
     fn changes_files(&self) -> bool {
-        self.0.changes_files()
-    }
-
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
+        self.core.changes_files()
     }
 
     fn __len__(&self) -> usize {
-        self.0.steps.len()
+        self.steps.len()
     }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Plan(home={:?}, verdict={}, created={:?}, steps=[{}])",
-            self.0.home.display().to_string(),
-            self.0.verdict.as_str(),
-            self.0.created.to_rfc3339(),
-            self.0
-                .steps
-                .iter()
-                .map(|s| s.action.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    }
-}
+});
 
 /// What happened to one step of an apply.
 #[pyclass(module = "kudu_state", name = "StepReport", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyStepReport(kudu_state::remediate::StepReport);
-
-#[pymethods]
-impl PyStepReport {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyStepReport {
     /// Position in the plan.
-    #[getter]
-    fn index(&self) -> usize {
-        self.0.index
-    }
-
+    #[pyo3(get)]
+    index: usize,
     /// The step's action.
-    #[getter]
-    fn action(&self) -> Action {
-        self.0.action.into()
-    }
-
+    #[pyo3(get)]
+    action: Action,
     /// Its target, relative to the home.
-    #[getter]
-    fn target(&self) -> Option<&str> {
-        self.0.target.as_ref().map(|t| t.as_str())
-    }
-
+    #[pyo3(get)]
+    target: Option<String>,
     /// What happened.
-    #[getter]
-    fn outcome(&self) -> StepOutcome {
-        self.0.outcome.into()
-    }
+    #[pyo3(get)]
+    outcome: StepOutcome,
+    core: kudu_state::remediate::StepReport,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "StepReport(index={}, action={}, target={}, outcome={})",
-            self.0.index,
-            self.0.action.as_str(),
-            repr_opt(self.0.target.as_ref().map(|t| t.as_str())),
-            crate::diagnosis::json_str(serde_json::to_value(self.0.outcome))
-        )
+impl From<kudu_state::remediate::StepReport> for PyStepReport {
+    fn from(core: kudu_state::remediate::StepReport) -> Self {
+        PyStepReport {
+            index: core.index,
+            action: core.action.into(),
+            target: core.target.as_ref().map(|t| t.as_str().to_owned()),
+            outcome: core.outcome.into(),
+            core,
+        }
     }
 }
+
+record!(PyStepReport[index, action, target, outcome]);
 
 /// The result of `apply`: the backup folder to pass to `undo`, and one report per step.
 #[pyclass(module = "kudu_state", name = "ApplyReport", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyApplyReport(kudu_state::ApplyReport);
-
-#[pymethods]
-impl PyApplyReport {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyApplyReport {
     /// The backup folder (for `undo`), or None when nothing was changed.
-    #[getter]
-    fn backup(&self) -> Option<PathBuf> {
-        self.0.backup.clone()
-    }
-
+    #[pyo3(get)]
+    backup: Option<PathBuf>,
     /// True when an interrupted apply of the same plan was finished.
-    #[getter]
-    fn resumed(&self) -> bool {
-        self.0.resumed
-    }
-
+    #[pyo3(get)]
+    resumed: bool,
     /// One per step.
-    #[getter]
-    fn steps(&self) -> Vec<PyStepReport> {
-        self.0.steps.iter().cloned().map(PyStepReport).collect()
-    }
+    #[pyo3(get)]
+    steps: Vec<PyStepReport>,
+    core: kudu_state::ApplyReport,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "ApplyReport(backup={}, resumed={}, steps={})",
-            repr_opt(
-                self.0
-                    .backup
-                    .as_ref()
-                    .map(|b| b.display().to_string())
-                    .as_deref()
-            ),
-            if self.0.resumed { "True" } else { "False" },
-            self.0.steps.len()
-        )
+impl From<kudu_state::ApplyReport> for PyApplyReport {
+    fn from(core: kudu_state::ApplyReport) -> Self {
+        PyApplyReport {
+            backup: core.backup.clone(),
+            resumed: core.resumed,
+            steps: core.steps.iter().cloned().map(Into::into).collect(),
+            core,
+        }
     }
 }
+
+record!(PyApplyReport[backup, resumed, steps]);
 
 /// The result of `undo`.
 #[pyclass(module = "kudu_state", name = "UndoReport", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyUndoReport(kudu_state::UndoReport);
-
-#[pymethods]
-impl PyUndoReport {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyUndoReport {
     /// The backup folder undone.
-    #[getter]
-    fn backup(&self) -> PathBuf {
-        self.0.backup.clone()
-    }
-
+    #[pyo3(get)]
+    backup: PathBuf,
     /// Paths restored, relative to the home.
-    #[getter]
-    fn restored(&self) -> Vec<String> {
-        self.0.restored.clone()
-    }
-
+    #[pyo3(get)]
+    restored: Vec<String>,
     /// True when the backup had already been undone (nothing was done).
-    #[getter]
-    fn already_undone(&self) -> bool {
-        self.0.already_undone
-    }
+    #[pyo3(get)]
+    already_undone: bool,
+    core: kudu_state::UndoReport,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "UndoReport(backup={:?}, restored={:?}, already_undone={})",
-            self.0.backup.display().to_string(),
-            self.0.restored,
-            if self.0.already_undone {
-                "True"
-            } else {
-                "False"
-            }
-        )
+impl From<kudu_state::UndoReport> for PyUndoReport {
+    fn from(core: kudu_state::UndoReport) -> Self {
+        PyUndoReport {
+            backup: core.backup.clone(),
+            restored: core.restored.clone(),
+            already_undone: core.already_undone,
+            core,
+        }
     }
 }
 
+record!(PyUndoReport[backup, restored, already_undone]);
+
 /// Scans, diagnoses and plans the least disruptive fix. Changes nothing.
 #[pyfunction]
-#[pyo3(signature = (home, now=None, allow_live_lock=false, stall_minutes=10, platform=None))]
+#[pyo3(signature = (home, now=None, allow_live_lock=false, stall_minutes=10, platform=None, log_tail_bytes=None))]
 pub(crate) fn plan(
     py: Python<'_>,
     home: PathBuf,
     now: Option<&Bound<'_, PyAny>>,
     allow_live_lock: bool,
-    stall_minutes: u32,
+    stall_minutes: i64,
     platform: Option<Platform>,
+    log_tail_bytes: Option<i64>,
 ) -> PyResult<PyPlan> {
     let now = utc_or_now(py, "now", now)?;
-    let (snapshot, diagnosis) = scan_and_diagnose(py, &home, now, stall_minutes, platform)?;
+    let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
+    let (snapshot, diagnosis) = diagnose_home(py, &home, now, &options)?;
     py.detach(|| {
         kudu_state::plan(
             &snapshot,
@@ -339,7 +241,7 @@ pub(crate) fn plan(
         )
     })
     .py_err(py)
-    .map(PyPlan)
+    .map(Into::into)
 }
 
 /// Carries out a plan; `yes=True` is required. Every step is re-checked first (PRECONDITION_FAILED),
@@ -358,14 +260,13 @@ pub(crate) fn apply(
             "apply changes files under the home; review the plan and pass yes=True",
         ));
     }
-    let plan = &plan.get().0;
-    // Needless only when the core's test-only `fixture` feature (an extra field) is off.
+    let plan = &plan.get().core;
     let options = kudu_state::ApplyOptions {
         backup_root: backup_dir,
     };
     py.detach(|| kudu_state::apply(plan, &options))
         .py_err(py)
-        .map(PyApplyReport)
+        .map(Into::into)
 }
 
 /// Puts back exactly what one apply changed (UNDO_CONFLICT, restoring nothing, if a file changed since).
@@ -373,5 +274,5 @@ pub(crate) fn apply(
 pub(crate) fn undo(py: Python<'_>, backup_dir: PathBuf) -> PyResult<PyUndoReport> {
     py.detach(|| kudu_state::undo(&backup_dir))
         .py_err(py)
-        .map(PyUndoReport)
+        .map(Into::into)
 }

@@ -1,62 +1,47 @@
 //! `wait_idle`: poll a home until a deployment would be accepted.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 
-use std::time::Duration;
-
-use crate::convert::{Seconds, timedelta, to_dict, to_json};
-use crate::diagnosis::PyDiagnosis;
+use crate::convert::{Seconds, record};
+use crate::diagnosis::{PyDiagnosis, home_options};
 use crate::enums::Platform;
 use crate::errors::IntoPyResult;
 
-/// How a wait ended.
+/// How a wait ended; true (`bool(outcome)`) when the home became safe to deploy to.
 #[pyclass(module = "kudu_state", name = "WaitOutcome", frozen, eq)]
-#[derive(Debug, PartialEq)]
-pub(crate) struct PyWaitOutcome(kudu_state::WaitOutcome);
-
-#[pymethods]
-impl PyWaitOutcome {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PyWaitOutcome {
     /// True when the home became safe to deploy to; False on timeout (or when on_progress stopped it).
-    #[getter]
-    fn idle(&self) -> bool {
-        self.0.idle
-    }
-
+    #[pyo3(get)]
+    idle: bool,
     /// How long it waited.
-    #[getter]
-    fn waited<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        timedelta(py, self.0.waited)
-    }
-
+    #[pyo3(get)]
+    waited: Duration,
     /// The last diagnosis made.
-    #[getter]
-    fn diagnosis(&self) -> PyDiagnosis {
-        PyDiagnosis(self.0.diagnosis.clone())
-    }
+    #[pyo3(get)]
+    diagnosis: PyDiagnosis,
+    core: kudu_state::WaitOutcome,
+}
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, serde_json::to_string(&self.0))
-    }
-
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_json(py, serde_json::to_string_pretty(&self.0))
-    }
-
-    fn __bool__(&self) -> bool {
-        self.0.idle
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "WaitOutcome(idle={}, waited={:.3}s, verdict={})",
-            if self.0.idle { "True" } else { "False" },
-            self.0.waited.as_secs_f64(),
-            self.0.diagnosis.verdict.as_str()
-        )
+impl From<kudu_state::WaitOutcome> for PyWaitOutcome {
+    fn from(core: kudu_state::WaitOutcome) -> Self {
+        PyWaitOutcome {
+            idle: core.idle,
+            waited: core.waited,
+            diagnosis: core.diagnosis.clone().into(),
+            core,
+        }
     }
 }
+
+record!(PyWaitOutcome[idle, waited] {
+    fn __bool__(&self) -> bool {
+        self.idle
+    }
+});
 
 /// Polls `home` every `poll` until a deployment would be accepted and not overlap a running one, or
 /// until `timeout` (seconds or timedelta). `on_progress(diagnosis, waited_seconds)` is called after each
@@ -64,24 +49,22 @@ impl PyWaitOutcome {
 /// while scanning and sleeping.
 #[pyfunction]
 #[pyo3(
-    signature = (home, timeout, poll=Seconds(Duration::from_secs(5)), on_progress=None, stall_minutes=10, platform=None),
-    text_signature = "(home, timeout, poll=5.0, on_progress=None, stall_minutes=10, platform=None)"
+    signature = (home, timeout, poll=Seconds(Duration::from_secs(5)), on_progress=None, stall_minutes=10, platform=None, log_tail_bytes=None),
+    text_signature = "(home, timeout, poll=5.0, on_progress=None, stall_minutes=10, platform=None, log_tail_bytes=None)"
 )]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn wait_idle(
     py: Python<'_>,
     home: PathBuf,
     timeout: Seconds,
     poll: Seconds,
     on_progress: Option<Py<PyAny>>,
-    stall_minutes: u32,
+    stall_minutes: i64,
     platform: Option<Platform>,
+    log_tail_bytes: Option<i64>,
 ) -> PyResult<PyWaitOutcome> {
     let (Seconds(timeout), Seconds(poll)) = (timeout, poll);
-    let options = kudu_state::HomeOptions {
-        platform: platform.map(Into::into),
-        stall_minutes,
-        ..kudu_state::HomeOptions::default()
-    };
+    let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
     // An exception from the callback, or a pending signal (Ctrl-C), stops the wait and is raised.
     let mut raised: Option<PyErr> = None;
     let outcome = py.detach(|| {
@@ -90,7 +73,8 @@ pub(crate) fn wait_idle(
                 let keep_going = py.check_signals().and_then(|()| match &on_progress {
                     None => Ok(true),
                     Some(f) => {
-                        let r = f.call1(py, (PyDiagnosis(d.clone()), waited.as_secs_f64()))?;
+                        let d = PyDiagnosis::from(d.clone());
+                        let r = f.call1(py, (d, waited.as_secs_f64()))?;
                         if r.is_none(py) {
                             Ok(true)
                         } else {
@@ -108,5 +92,5 @@ pub(crate) fn wait_idle(
     if let Some(e) = raised {
         return Err(e);
     }
-    outcome.py_err(py).map(PyWaitOutcome)
+    outcome.py_err(py).map(Into::into)
 }

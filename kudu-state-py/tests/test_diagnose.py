@@ -27,7 +27,9 @@ def test_scan_returns_a_typed_snapshot(home: HomeFactory) -> None:
     assert data == json.loads(snap.to_json())
     assert data["home"] == str(h)
     assert data["given"] == "home"
-    assert repr(snap).startswith("Snapshot(")
+    assert snap.notes == [] and data["notes"] == []
+    assert repr(snap) == f"Snapshot(home={h!r}, given=Given.HOME, platform=Platform.LINUX)"
+    assert snap == kudu_state.scan(h)
 
 
 def test_scan_accepts_site_folder_str_and_pathlike(home: HomeFactory) -> None:
@@ -130,8 +132,8 @@ def test_broken_home_findings_are_typed() -> None:
             "message": f.message,
             "evidence": f.evidence,
         }
-    assert "Finding(code=" in repr(d.findings[0])
-    assert repr(d).startswith("Diagnosis(verdict=broken")
+    assert repr(d.findings[0]).startswith("Finding(code='")
+    assert repr(d).startswith("Diagnosis(verdict=Verdict.BROKEN, safe_to_deploy=False, ")
 
 
 def test_diagnosis_json_is_the_schema(home: HomeFactory) -> None:
@@ -154,6 +156,9 @@ def test_enums_are_real_enums() -> None:
     assert Platform.LINUX.value == "linux" and Platform.WINDOWS.value == "windows"
     assert kudu_state.Action.REMOVE_EXPIRED_LOCK.value == "remove-expired-lock"
     assert kudu_state.ConflictKind.ARM_SITE_LOCK.value == "arm-site-lock"
+    assert kudu_state.StepOutcome.ALREADY_DONE.value == "already-done"
+    assert kudu_state.NoteKind.NON_UTF8_NAME.value == "non-utf8-name"
+    assert str(kudu_state.Risk.NONE) == "none"
     with pytest.raises(TypeError):
         Verdict()
 
@@ -170,3 +175,23 @@ def test_public_api_is_reexported() -> None:
     public = {n for n in dir(_native) if not n.startswith("_")} - {"run_cli"}
     assert public <= set(kudu_state.__all__)
     assert kudu_state.__version__
+
+
+def test_a_link_is_a_scan_note(home: HomeFactory) -> None:
+    h = home("linux-healthy")
+    (h / "site" / "deployments" / "elsewhere").symlink_to("/etc")
+    snap = kudu_state.scan(h)
+    notes = [n for n in snap.notes if n.path == "site/deployments/elsewhere"]
+    assert len(notes) == 1 and isinstance(notes[0], kudu_state.ScanNote)
+    assert notes[0].kind is kudu_state.NoteKind.SYMLINK
+    assert notes[0].detail
+    assert notes[0].to_dict() == snap.to_dict()["notes"][0]
+    assert repr(notes[0]) == "ScanNote(path='site/deployments/elsewhere', kind=NoteKind.SYMLINK)"
+
+
+def test_enum_values_are_the_json_names() -> None:
+    d = kudu_state.diagnose(EXAMPLES / "linux-stuck", now=ACQUIRED)
+    data = d.to_dict()
+    assert d.verdict.value == data["verdict"] and d.platform.value == data["platform"]
+    assert [f.severity.value for f in d.findings] == [f["severity"] for f in data["findings"]]
+    assert [f.code for f in d.findings] == [f["code"] for f in data["findings"]]

@@ -35,7 +35,11 @@ def test_explain_lock_conflict() -> None:
     data = json.loads(x.to_json())
     assert data == x.to_dict()
     assert data["kind"] == "lock-conflict"
-    assert repr(x).startswith("Explanation(kind=lock-conflict")
+    assert repr(x) == (
+        "Explanation(kind=ConflictKind.LOCK_CONFLICT, retryable=True, "
+        "holder_operation='Performing continuous deployment')"
+    )
+    assert x == kudu_state.explain(LOCK_CONFLICT)
 
 
 def test_explain_unknown_and_status() -> None:
@@ -50,6 +54,8 @@ def test_wait_idle_on_an_idle_home_returns_at_once() -> None:
     assert isinstance(out.waited, dt.timedelta) and out.waited < dt.timedelta(seconds=5)
     assert out.diagnosis.verdict == Verdict.IDLE
     assert json.loads(out.to_json())["idle"] is True
+    assert out.to_dict()["diagnosis"] == out.diagnosis.to_dict()
+    assert repr(out).startswith("WaitOutcome(idle=True, waited=datetime.timedelta(")
 
 
 def test_wait_idle_times_out_and_reports_progress() -> None:

@@ -19,11 +19,13 @@ __all__ = [
     "Severity",
     "Platform",
     "Given",
+    "NoteKind",
     "Action",
     "Risk",
     "StepOutcome",
     "ConflictKind",
     "Snapshot",
+    "ScanNote",
     "Finding",
     "Diagnosis",
     "Step",
@@ -62,7 +64,7 @@ class InvalidInputError(KuduStateError): ...
 class ProtectedPathError(KuduStateError): ...
 
 # Enums (`#[pyclass(eq, eq_int)]`): compare by identity/equality, `int()` gives the position,
-# `str()` / `.value` the JSON name.
+# `str()` / `.value` the core's name (the text in the JSON).
 
 @final
 class Verdict:
@@ -104,6 +106,19 @@ class Platform:
 class Given:
     HOME: ClassVar[Given]
     SITE: ClassVar[Given]
+    @property
+    def value(self) -> str: ...
+    def __int__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class NoteKind:
+    SYMLINK: ClassVar[NoteKind]
+    NON_UTF8_NAME: ClassVar[NoteKind]
+    UNREADABLE: ClassVar[NoteKind]
+    WRONG_KIND: ClassVar[NoteKind]
     @property
     def value(self) -> str: ...
     def __int__(self) -> int: ...
@@ -173,7 +188,21 @@ class ConflictKind:
     def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
-# Results: frozen, with to_dict() / to_json() (the core's serde JSON).
+# Results: frozen plain data, compared by value, with to_json() (the core's serde JSON: what the
+# command's --json prints, without its final newline) and to_dict() (the same as Python objects).
+
+@final
+class ScanNote:
+    @property
+    def path(self) -> str: ...
+    @property
+    def kind(self) -> NoteKind: ...
+    @property
+    def detail(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
 
 @final
 class Snapshot:
@@ -185,8 +214,12 @@ class Snapshot:
     def platform(self) -> Platform: ...
     @property
     def platform_overridden(self) -> bool: ...
+    @property
+    def notes(self) -> list[ScanNote]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
 
 @final
 class Finding:
@@ -253,6 +286,8 @@ class Step:
 class Plan:
     @staticmethod
     def from_json(text: str) -> Plan: ...
+    @property
+    def schema(self) -> int: ...
     @property
     def home(self) -> Path: ...
     @property
@@ -357,12 +392,20 @@ class WaitOutcome:
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
 
-def scan(home: _PathLike, platform: Optional[Platform] = None) -> Snapshot: ...
+# The options of every function that reads a home are the core's, checked by the core (InvalidInputError):
+# stall_minutes 1 to 1440; log_tail_bytes 1024 to 16 MiB, None for the core's default (64 KiB).
+
+def scan(
+    home: _PathLike,
+    platform: Optional[Platform] = None,
+    log_tail_bytes: Optional[int] = None,
+) -> Snapshot: ...
 def diagnose(
     home: _PathLike,
     now: Optional[datetime.datetime] = None,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
+    log_tail_bytes: Optional[int] = None,
 ) -> Diagnosis: ...
 def plan(
     home: _PathLike,
@@ -370,10 +413,11 @@ def plan(
     allow_live_lock: bool = False,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
+    log_tail_bytes: Optional[int] = None,
 ) -> Plan: ...
 def apply(plan: Plan, backup_dir: Optional[_PathLike] = None, *, yes: bool) -> ApplyReport: ...
 def undo(backup_dir: _PathLike) -> UndoReport: ...
-def explain(body: str, status: Optional[int] = 409) -> Explanation: ...
+def explain(body: str, status: Optional[int] = 409) -> Explanation: ...  # status: 100 to 599, or None
 def wait_idle(
     home: _PathLike,
     timeout: _Seconds,
@@ -381,5 +425,6 @@ def wait_idle(
     on_progress: Optional[Callable[[Diagnosis, float], Optional[bool]]] = None,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
+    log_tail_bytes: Optional[int] = None,
 ) -> WaitOutcome: ...
 def run_cli(args: Sequence[str]) -> int: ...
