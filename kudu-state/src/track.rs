@@ -72,7 +72,8 @@ pub struct TrackOutcome {
     pub end: TrackEnd,
     /// The last state read.
     pub last: TrackState,
-    /// How long it tracked.
+    /// How long it tracked (seconds, in JSON).
+    #[serde(serialize_with = "crate::wait::seconds")]
     pub waited: Duration,
 }
 

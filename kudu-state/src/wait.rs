@@ -18,10 +18,16 @@ use crate::scan::scan;
 pub struct WaitOutcome {
     /// True when the home became safe to deploy to; false on timeout.
     pub idle: bool,
-    /// How long it waited.
+    /// How long it waited (seconds, in JSON).
+    #[serde(serialize_with = "seconds")]
     pub waited: Duration,
     /// The last diagnosis made.
     pub diagnosis: Diagnosis,
+}
+
+/// A duration as seconds (a JSON number with the milliseconds), the form people and scripts read.
+pub(crate) fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
 }
 
 /// True when a CI step may deploy now: Kudu would accept it and it would not overlap a running one.
