@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::journal::{Backup, Done, JournalState};
+use super::place::{LocalPlace, Place};
 use super::{Action, Op, Plan, Step, TargetKind, check_op, home};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::store::local::{
-    HomeLock, append, create_dirs_no_follow, create_new, digest, file_digest, lstat_opt, move_to,
-    read_capped, remove_stale_temps, set_mtime, tree_digest, truncate, write_atomic,
+    HomeLock, create_dirs_no_follow, digest, lstat_opt, read_capped, write_atomic,
 };
-use crate::store::{EntryKind, RelPath};
+use crate::store::{EntryKind, RelPath, Store, file_digest, read_whole, tree_digest};
 
 /// Largest file apply reads whole (status files, `active`, `log.xml`); logs are only appended to.
 const READ_CAP: u64 = crate::store::local::REWRITE_CAP;
@@ -118,27 +118,55 @@ fn run(
     plan: &Plan,
     options: &ApplyOptions,
     crash_after: Option<u32>,
-    mut on_step: impl FnMut(&StepReport),
+    on_step: impl FnMut(&StepReport),
 ) -> Result<ApplyReport> {
+    if plan.site.is_some() {
+        return Err(Error::invalid(
+            "plan",
+            "it was made for a site over Kudu's REST API: apply it with --remote (and its credentials)",
+        ));
+    }
     let home = &plan.home;
     home::verify(home, &plan.home_identity)?;
-    let active = current_active(home)?;
-    for step in &plan.steps {
-        for op in &step.ops {
-            check_op(op, home, active.as_deref())?;
-        }
-    }
+    let place = LocalPlace::new(home);
+    check_ops(plan, &place)?;
     let _lock = lock_home(home)?;
     let root = match &options.backup_root {
-        Some(root) => {
-            fs_err::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
-            // Absolute, so the backup path printed works from any working directory.
-            fs_err::canonicalize(root).map_err(|e| Error::io("resolve", root, e))?
-        }
+        Some(root) => named_backup_root(root)?,
         None => create_dirs_no_follow(home, &["data", "kudu-state", "backups"])?,
     };
+    run_on(plan, &place, &root, crash_after, on_step)
+}
+
+/// A backup folder the user named (links followed: they chose it), created, as an absolute path so
+/// the backup path printed works from any working directory.
+pub(crate) fn named_backup_root(root: &Path) -> Result<PathBuf> {
+    fs_err::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+    fs_err::canonicalize(root).map_err(|e| Error::io("resolve", root, e))
+}
+
+/// Every op of the plan against the allowlist, with `active` as the place holds it now.
+pub(crate) fn check_ops(plan: &Plan, place: &dyn Place) -> Result<()> {
+    let active = current_active(place.store())?;
+    for step in &plan.steps {
+        for op in &step.ops {
+            check_op(op, &plan.home, active.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
+/// The steps of `plan` on `place`, journaled in a backup folder under `root` (resuming an unfinished
+/// apply of the same plan there).
+pub(crate) fn run_on(
+    plan: &Plan,
+    place: &dyn Place,
+    root: &Path,
+    crash_after: Option<u32>,
+    mut on_step: impl FnMut(&StepReport),
+) -> Result<ApplyReport> {
     let plan_id = plan.id();
-    let mut backup = find_unfinished(&root, plan, &plan_id, crash_after)?;
+    let mut backup = find_unfinished(root, plan, &plan_id, crash_after)?;
     let mut report = ApplyReport {
         backup: None,
         resumed: backup.is_some(),
@@ -152,13 +180,13 @@ fn run(
             StepOutcome::Applied
         } else {
             let resumed_changes = journaled.map(|s| s.changes.clone());
-            if resumed_changes.is_none() && already_done(home, step)? {
+            if resumed_changes.is_none() && already_done(place, step)? {
                 StepOutcome::AlreadyDone
             } else {
                 let b = match backup.as_mut() {
                     Some(b) => b,
                     None => {
-                        let dir = new_backup_dir(&root, &plan_id);
+                        let dir = new_backup_dir(root, &plan_id);
                         backup.insert(Backup::create(dir, plan, crash_after)?)
                     }
                 };
@@ -170,23 +198,23 @@ fn run(
                             Op::TouchActive => RelPath::new("site/deployments").ok(),
                             Op::Move { .. } | Op::Append { .. } => None,
                         }) {
-                            remove_stale_temps(&dir.under(home))?;
+                            place.clean_up(&dir)?;
                         }
                         changes
                     }
                     None => {
-                        check_precondition(home, step)?;
+                        check_precondition(place, step)?;
                         let changes = step
                             .ops
                             .iter()
-                            .map(|op| prepare(home, b, index, op))
+                            .map(|op| prepare(place, b, index, op))
                             .collect::<Result<Vec<_>>>()?;
                         b.begin_step(index, step.action, changes.clone())?;
                         changes
                     }
                 };
                 for (op, change) in step.ops.iter().zip(&changes) {
-                    perform(home, b, op, change, plan.created)?;
+                    perform(place, b, op, change, plan.created)?;
                     b.checkpoint()?;
                 }
                 b.finish_step(index)?;
@@ -209,11 +237,12 @@ fn run(
     Ok(report)
 }
 
-fn current_active(home: &Path) -> Result<Option<String>> {
-    let path = home.join("site").join("deployments").join("active");
-    match lstat_opt(&path)? {
+/// The id `active` names now (generously: a malformed value's trimmed id), as the allowlist protects it.
+fn current_active(store: &dyn Store) -> Result<Option<String>> {
+    let path = RelPath::new("site/deployments/active")?;
+    match store.meta(&path)? {
         Some(m) if m.kind == EntryKind::File => {
-            let bytes = read_capped(&path, crate::scan::ACTIVE_CAP)?;
+            let bytes = read_whole(store, &path, crate::scan::ACTIVE_CAP)?;
             Ok(ActiveValue::parse(&bytes).named_id().map(str::to_owned))
         }
         _ => Ok(None),
@@ -257,7 +286,8 @@ fn find_unfinished(
 
 /// True when the disk already shows every move and write of the step inside its target (the files it
 /// shares with other steps, `active` and `latest.json`, may have been changed since by a later step).
-fn already_done(home: &Path, step: &Step) -> Result<bool> {
+fn already_done(place: &dyn Place, step: &Step) -> Result<bool> {
+    let store = place.store();
     let mut any = false;
     let inside = |p: &RelPath| {
         step.target.as_ref().is_some_and(|t| {
@@ -271,13 +301,13 @@ fn already_done(home: &Path, step: &Step) -> Result<bool> {
         match op {
             Op::Move { path } => {
                 any = true;
-                if lstat_opt(&path.under(home))?.is_some() {
+                if store.meta(path)?.is_some() {
                     return Ok(false);
                 }
             }
             Op::Write { path, content, .. } | Op::Create { path, content } => {
                 any = true;
-                if file_digest(&path.under(home))? != Some(digest(content.as_bytes())) {
+                if file_digest(store, path)? != Some(digest(content.as_bytes())) {
                     return Ok(false);
                 }
             }
@@ -287,18 +317,18 @@ fn already_done(home: &Path, step: &Step) -> Result<bool> {
     Ok(any)
 }
 
-fn check_precondition(home: &Path, step: &Step) -> Result<()> {
+fn check_precondition(place: &dyn Place, step: &Step) -> Result<()> {
     let (Some(target), Some(pre)) = (&step.target, &step.precondition) else {
         return Ok(());
     };
-    let full = target.under(home);
+    let store = place.store();
     let fail = |reason: String| {
         Err(Error::PreconditionFailed {
-            path: full.clone(),
+            path: PathBuf::from(target.as_str()),
             reason,
         })
     };
-    let kind = TargetKind::of(lstat_opt(&full)?.as_ref());
+    let kind = TargetKind::of(store.meta(target)?.as_ref());
     if kind != pre.kind {
         return fail(format!(
             "it was {} and is now {}",
@@ -307,8 +337,8 @@ fn check_precondition(home: &Path, step: &Step) -> Result<()> {
         ));
     }
     let current = match kind {
-        TargetKind::Dir => Some(tree_digest(&full, super::plan::MAX_TREE)?),
-        TargetKind::File => file_digest(&full)?,
+        TargetKind::Dir => Some(tree_digest(store, target, super::plan::MAX_TREE)?),
+        TargetKind::File => file_digest(store, target)?,
         TargetKind::Absent | TargetKind::Other => None,
     };
     if current != pre.digest {
@@ -330,9 +360,10 @@ fn kind_name(k: TargetKind) -> &'static str {
     }
 }
 
-/// What undoing `op` needs, read from the disk before the step starts; a rewritten file's original is
-/// copied into the backup here, before the journal says the step began.
-fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
+/// What undoing `op` needs, read from the home before the step starts; a rewritten file's original
+/// is copied into the backup here, before the journal says the step began.
+fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done> {
+    let store = place.store();
     Ok(match op {
         Op::Move { path } => Done::Moved {
             from: path.clone(),
@@ -343,20 +374,19 @@ fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
             content,
             expect,
         } => {
-            let full = path.under(home);
             if let Some(expected) = expect
-                && file_digest(&full)?.as_deref() != Some(expected.as_str())
+                && file_digest(store, path)?.as_deref() != Some(expected.as_str())
             {
                 return Err(Error::PreconditionFailed {
-                    path: full,
+                    path: PathBuf::from(path.as_str()),
                     reason: "its content changed".to_owned(),
                 });
             }
-            let meta = lstat_opt(&full)?;
+            let meta = store.meta(path)?;
             let original = match &meta {
                 Some(m) => {
                     let rel = Backup::original_path(index, path);
-                    let bytes = read_capped(&full, READ_CAP)?;
+                    let bytes = read_whole(store, path, READ_CAP)?;
                     let dest = b.full(&rel);
                     if let Some(parent) = dest.parent() {
                         fs_err::create_dir_all(parent)
@@ -379,7 +409,7 @@ fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
             digest: digest(content.as_bytes()),
         },
         Op::Append { path, text } => {
-            let meta = lstat_opt(&path.under(home))?;
+            let meta = store.meta(path)?;
             Done::Appended {
                 path: path.clone(),
                 original_len: meta.as_ref().map_or(0, |m| m.size),
@@ -389,7 +419,7 @@ fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
         }
         Op::TouchActive => {
             let rel = RelPath::new("site/deployments/active")?;
-            let meta = lstat_opt(&rel.under(home))?;
+            let meta = store.meta(&rel)?;
             Done::Touched {
                 path: rel,
                 existed: meta.is_some(),
@@ -401,23 +431,22 @@ fn prepare(home: &Path, b: &Backup, index: usize, op: &Op) -> Result<Done> {
 
 /// Makes one journaled change. Each arm first recognises a change an interrupted apply already made,
 /// so running it again after a crash finishes the step instead of repeating it.
-fn perform(home: &Path, b: &Backup, op: &Op, change: &Done, now: DateTime<Utc>) -> Result<()> {
-    let changed_meanwhile = |full: PathBuf, what: &str| Error::PreconditionFailed {
-        path: full,
+fn perform(place: &dyn Place, b: &Backup, op: &Op, change: &Done, now: DateTime<Utc>) -> Result<()> {
+    let store = place.store();
+    let changed_meanwhile = |path: &RelPath, what: &str| Error::PreconditionFailed {
+        path: PathBuf::from(path.as_str()),
         reason: format!("{what} while the apply was interrupted"),
     };
     match (op, change) {
         (Op::Move { path }, Done::Moved { to, .. }) => {
-            let from = path.under(home);
             let to = b.full(to);
-            if lstat_opt(&from)?.is_none() && lstat_opt(&to)?.is_some() {
+            if store.meta(path)?.is_none() && lstat_opt(&to)?.is_some() {
                 return Ok(());
             }
-            move_to(&from, &to)
+            place.move_out(path, &to)
         }
         (Op::Write { path, content, .. }, Done::Wrote { original, .. }) => {
-            let full = path.under(home);
-            let current = file_digest(&full)?;
+            let current = file_digest(store, path)?;
             if current.as_deref() == Some(digest(content.as_bytes()).as_str()) {
                 return Ok(());
             }
@@ -426,46 +455,34 @@ fn perform(home: &Path, b: &Backup, op: &Op, change: &Done, now: DateTime<Utc>) 
                 None => None,
             };
             if current != original_digest {
-                return Err(changed_meanwhile(full, "it changed"));
+                return Err(changed_meanwhile(path, "it changed"));
             }
-            write_atomic(&full, content.as_bytes(), Some(now))
+            place.write(path, content.as_bytes(), Some(now))
         }
-        (Op::Create { path, content }, Done::Created { .. }) => {
-            let full = path.under(home);
-            match file_digest(&full)? {
-                Some(d) if d == digest(content.as_bytes()) => Ok(()),
-                Some(_) => Err(Error::PreconditionFailed {
-                    path: full,
-                    reason: "it was created by someone else since the plan was made".to_owned(),
-                }),
-                None => create_new(&full, content.as_bytes(), now),
-            }
-        }
+        (Op::Create { path, content }, Done::Created { .. }) => match file_digest(store, path)? {
+            Some(d) if d == digest(content.as_bytes()) => Ok(()),
+            Some(_) => Err(Error::PreconditionFailed {
+                path: PathBuf::from(path.as_str()),
+                reason: "it was created by someone else since the plan was made".to_owned(),
+            }),
+            None => place.create(path, content.as_bytes(), now),
+        },
         (Op::Append { path, text }, Done::Appended { original_len, .. }) => {
-            let full = path.under(home);
-            let len = lstat_opt(&full)?.map_or(0, |m| m.size);
+            let len = store.meta(path)?.map_or(0, |m| m.size);
             let whole = original_len + text.len() as u64;
             if len == whole {
-                return set_mtime(&full, now);
+                return place.set_mtime(path, now).map(|_| ());
             }
             if len < *original_len || len > whole {
-                return Err(changed_meanwhile(full, "the log changed"));
+                return Err(changed_meanwhile(path, "the log changed"));
             }
             if len > *original_len {
                 // A torn append from the interruption: cut it off and append again.
-                truncate(&full, *original_len)?;
+                place.truncate(path, *original_len)?;
             }
-            append(&full, text.as_bytes())?;
-            set_mtime(&full, now)
+            place.append(path, text.as_bytes(), now)
         }
-        (Op::TouchActive, Done::Touched { path, .. }) => {
-            let full = path.under(home);
-            match lstat_opt(&full)? {
-                Some(m) if m.kind == EntryKind::File => set_mtime(&full, now),
-                Some(_) => Ok(()),
-                None => write_atomic(&full, b"", Some(now)),
-            }
-        }
+        (Op::TouchActive, Done::Touched { path, .. }) => place.touch(path, now),
         _ => Err(Error::invalid(
             "journal",
             format!(

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Action, HomeIdentity, PLAN_SCHEMA, Plan};
+use super::{Action, HomeIdentity, PLAN_SCHEMA, Plan, PlanSite};
 use crate::error::{Error, Result};
 use crate::store::RelPath;
 use crate::store::local::{lstat_opt, read_capped, write_atomic};
@@ -85,6 +85,8 @@ enum Event {
         plan_id: String,
         home: PathBuf,
         home_identity: HomeIdentity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        site: Option<PlanSite>,
     },
     Step {
         step: usize,
@@ -120,6 +122,8 @@ pub(crate) struct Backup {
     pub plan_id: String,
     pub home: PathBuf,
     pub home_identity: HomeIdentity,
+    /// The site, for the backup of a remote apply.
+    pub site: Option<PlanSite>,
     pub state: JournalState,
     /// Steps by index, in the order the journal lists them.
     steps: BTreeMap<usize, JournalStep>,
@@ -143,6 +147,7 @@ impl Backup {
             plan_id: plan.id(),
             home: plan.home.clone(),
             home_identity: plan.home_identity,
+            site: plan.site.clone(),
             state: JournalState::Applying,
             steps: BTreeMap::new(),
             order: Vec::new(),
@@ -156,6 +161,7 @@ impl Backup {
                 plan_id: b.plan_id.clone(),
                 home: b.home.clone(),
                 home_identity: b.home_identity,
+                site: b.site.clone(),
             },
             true,
         )?;
@@ -198,6 +204,7 @@ impl Backup {
             plan_id,
             home,
             home_identity,
+            site,
         }) = events.next().transpose()?
         else {
             return Err(bad(
@@ -218,6 +225,7 @@ impl Backup {
             plan_id,
             home,
             home_identity,
+            site,
             state: JournalState::Applying,
             steps: BTreeMap::new(),
             order: Vec::new(),

@@ -11,6 +11,7 @@
 mod apply;
 mod home;
 mod journal;
+mod place;
 mod plan;
 mod undo;
 
@@ -29,7 +30,8 @@ pub use apply::{
     ApplyOptions, ApplyReport, StepOutcome, StepReport, apply, apply_with_progress, state_dir,
 };
 pub use home::HomeIdentity;
-pub use plan::{PlanOptions, plan};
+pub use place::{LocalPlace, Place};
+pub use plan::{PlanOptions, plan, plan_site};
 pub use undo::{UndoReport, undo};
 
 /// Version of the plan and journal JSON. 2: preconditions carry a documented folder digest
@@ -206,6 +208,15 @@ pub struct Step {
     pub ops: Vec<Op>,
 }
 
+/// Where a remote plan applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSite {
+    /// The SCM site's URL (`https://<app>.scm.azurewebsites.net`).
+    pub url: String,
+    /// The instance the plan was made on, when pinned (`--instance`).
+    pub instance: Option<String>,
+}
+
 /// An ordered list of steps for one home, made at one time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
@@ -216,6 +227,10 @@ pub struct Plan {
     /// What identifies that folder beyond its path; apply and undo refuse (`HOME_MISMATCH`) a folder at
     /// the same path that is not it.
     pub home_identity: HomeIdentity,
+    /// The site, for a plan made over Kudu's REST API (`home` is then its URL); absent for a home on a
+    /// disk. A plan applies only where it was made: a local plan is refused on a site and the reverse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<PlanSite>,
     /// The platform the home was read as.
     pub platform: Platform,
     /// When it was made (every time written by a step is this time).

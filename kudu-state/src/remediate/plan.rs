@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::home::{self, HomeIdentity};
-use super::{Action, Op, PLAN_SCHEMA, Plan, Precondition, Risk, Step, TargetKind, check_op};
+use super::{
+    Action, Op, PLAN_SCHEMA, Plan, PlanSite, Precondition, Risk, Step, TargetKind, check_op,
+};
 use crate::deployments::{ActiveValue, DeploymentsDir};
 use crate::diagnose::{Diagnosis, Finding, FindingCode, Severity, Verdict};
 use crate::dotnet_time::format_xs;
@@ -19,8 +21,10 @@ use crate::platform::Platform;
 use crate::record::{DeploymentRecord, IdKind, NextRead};
 use crate::snapshot::Snapshot;
 use crate::status_xml::{self, DeployStatus, StatusDoc, StatusXml};
-use crate::store::local::{REWRITE_CAP, digest, file_digest, lstat_opt, read_capped, tree_digest};
-use crate::store::{Content, EntryKind, LocalStore, RelPath, Store};
+use crate::store::local::{REWRITE_CAP, digest};
+use crate::store::{
+    Content, EntryKind, LocalStore, RelPath, Store, file_digest, read_whole, tree_digest,
+};
 
 /// The error entry Kudu appends when it fails an orphaned record (spec §7.2).
 pub const UNKNOWN_ERROR_MESSAGE: &str =
@@ -49,14 +53,53 @@ pub struct PlanOptions {
 pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) -> Result<Plan> {
     let home = home::canonical(&snapshot.home)?;
     let home_identity = HomeIdentity::of(&home)?;
+    let store = LocalStore::new(home.clone());
+    build(snapshot, diagnosis, options, &store, home, home_identity, None)
+}
+
+/// Builds the plan for a site read over Kudu's REST API through `store` (the snapshot's own store):
+/// preconditions are read through it, and the plan records the site it applies to.
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_site(
+    snapshot: &Snapshot,
+    diagnosis: &Diagnosis,
+    options: PlanOptions,
+    store: &dyn Store,
+    site: PlanSite,
+) -> Result<Plan> {
+    let home = std::path::PathBuf::from(&site.url);
+    build(
+        snapshot,
+        diagnosis,
+        options,
+        store,
+        home,
+        HomeIdentity::default(),
+        Some(site),
+    )
+}
+
+/// The plan, with every precondition read through `store`.
+fn build(
+    snapshot: &Snapshot,
+    diagnosis: &Diagnosis,
+    options: PlanOptions,
+    store: &dyn Store,
+    home: std::path::PathBuf,
+    home_identity: HomeIdentity,
+    site: Option<PlanSite>,
+) -> Result<Plan> {
     let mut b = Builder {
         s: snapshot,
-        store: LocalStore::new(home.clone()),
+        store,
         home,
         now: diagnosis.now,
         steps: Vec::new(),
         notes: Vec::new(),
         planned_active: None,
+        site,
     };
     let d = snapshot.deployments.as_ref();
 
@@ -252,9 +295,12 @@ pub(crate) fn failed_as_kudu_saves(
 
 struct Builder<'a> {
     s: &'a Snapshot,
-    /// The canonical home, where every precondition is read.
+    /// The canonical home (or the site's URL), as the plan names it.
     home: std::path::PathBuf,
-    store: LocalStore,
+    /// Where every precondition is read.
+    store: &'a dyn Store,
+    /// The site, for a plan made over Kudu's REST API.
+    site: Option<PlanSite>,
     now: DateTime<Utc>,
     steps: Vec<Step>,
     notes: Vec<String>,
@@ -268,6 +314,7 @@ impl Builder<'_> {
             schema: PLAN_SCHEMA,
             home: self.home,
             home_identity,
+            site: self.site,
             platform: self.s.platform(),
             created: self.now,
             verdict: d.verdict,
@@ -314,16 +361,15 @@ impl Builder<'_> {
     }
 
     fn precondition(&self, path: &RelPath) -> Result<Precondition> {
-        let full = path.under(&self.home);
-        let meta = lstat_opt(&full)?;
+        let meta = self.store.meta(path)?;
         let kind = TargetKind::of(meta.as_ref());
         Ok(Precondition {
             kind,
             size: meta.as_ref().map_or(0, |m| m.size),
             mtime: meta.and_then(|m| m.modified),
             digest: match kind {
-                TargetKind::Dir => Some(tree_digest(&full, MAX_TREE)?),
-                TargetKind::File => Some(digest(&read_capped(&full, REWRITE_CAP)?)),
+                TargetKind::Dir => Some(tree_digest(self.store, path, MAX_TREE)?),
+                TargetKind::File => Some(digest(&read_whole(self.store, path, REWRITE_CAP)?)),
                 TargetKind::Absent | TargetKind::Other => None,
             },
         })
@@ -526,8 +572,8 @@ impl Builder<'_> {
             });
         let current = match planned {
             Some(c) => Some(c.into_bytes()),
-            None => match file_digest(&path.under(&self.home))? {
-                Some(_) => Some(read_capped(&path.under(&self.home), REWRITE_CAP)?),
+            None => match file_digest(self.store, &path)? {
+                Some(_) => Some(read_whole(self.store, &path, REWRITE_CAP)?),
                 None => None,
             },
         };
@@ -547,8 +593,9 @@ impl Builder<'_> {
         if let Some(folder) = &r.folder {
             return folder.manifest;
         }
-        let manifest = r.path.child("manifest").under(&self.home);
-        lstat_opt(&manifest).is_ok_and(|m| m.is_some_and(|m| m.kind == EntryKind::File))
+        self.store
+            .meta(&r.path.child("manifest"))
+            .is_ok_and(|m| m.is_some_and(|m| m.kind == EntryKind::File))
     }
 
     fn repair_status(&mut self, r: &DeploymentRecord, f: &Finding) -> Result<()> {

@@ -12,11 +12,10 @@ use serde::Serialize;
 use super::apply::lock_home;
 use super::home;
 use super::journal::{Backup, Done, JournalState};
+use super::place::{LocalPlace, Place};
 use crate::error::{Error, Result};
-use crate::store::local::{
-    digest, file_digest, lstat_opt, move_to, read_capped, set_mtime, truncate, write_atomic,
-};
-use crate::store::{EntryKind, RelPath};
+use crate::store::local::{digest, lstat_opt, read_capped};
+use crate::store::{EntryKind, RelPath, file_digest};
 
 /// The result of [`undo`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +26,9 @@ pub struct UndoReport {
     pub restored: Vec<String>,
     /// True when the backup had already been undone (nothing was done).
     pub already_undone: bool,
+    /// Paths restored whose last write time could not be put back: Kudu's REST API cannot set a
+    /// file's time (a file put back over it gets the time of the write). Empty for a local home.
+    pub times_not_restored: Vec<String>,
 }
 
 enum Fix {
@@ -39,16 +41,29 @@ enum Fix {
 /// # Errors
 /// `UNDO_CONFLICT` when a file changed since apply (nothing is restored then), `HOME_NOT_FOUND` /
 /// `HOME_MISMATCH` when the home the apply changed is not at its path any more (nothing is created then),
-/// `INVALID_INPUT` for a folder without a readable journal, `APPLY_LOCKED`, `IO_ERROR`.
+/// `INVALID_INPUT` for a folder without a readable journal (or one of a remote apply: undo that with
+/// the site's credentials), `APPLY_LOCKED`, `IO_ERROR`.
 pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
-    let mut b = Backup::open(backup_dir, None)?;
+    let b = Backup::open(backup_dir, None)?;
+    if b.site.is_some() {
+        return Err(Error::invalid(
+            "journal",
+            "this backup is of a site over Kudu's REST API: undo it with --remote (and its credentials)",
+        ));
+    }
     let home = b.home.clone();
     home::verify(&home, &b.home_identity)?;
     let _lock = lock_home(&home)?;
+    undo_on(b, &LocalPlace::new(&home))
+}
+
+/// Reverses the apply recorded in `b` on `place`: every change is checked first, then restored.
+pub(crate) fn undo_on(mut b: Backup, place: &dyn Place) -> Result<UndoReport> {
     let mut report = UndoReport {
-        backup: backup_dir.to_path_buf(),
+        backup: b.dir.clone(),
         restored: Vec::new(),
         already_undone: false,
+        times_not_restored: Vec::new(),
     };
     if b.state == JournalState::Undone {
         report.already_undone = true;
@@ -60,11 +75,13 @@ pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
     let mut after_newer: HashMap<RelPath, Option<String>> = HashMap::new();
     let mut fixes = Vec::new();
     for d in &changes {
-        fixes.push(check(&home, &b, d, &mut after_newer)?);
+        fixes.push(check(place, &b, d, &mut after_newer)?);
     }
     for (d, fix) in changes.iter().zip(fixes) {
         if let Fix::Restore = fix {
-            restore(&home, &b, d)?;
+            if !restore(place, &b, d)? {
+                report.times_not_restored.push(d.path().to_string());
+            }
             report.restored.push(d.path().to_string());
         }
     }
@@ -72,31 +89,35 @@ pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
     Ok(report)
 }
 
-fn conflict(path: PathBuf, reason: &str) -> Error {
+fn conflict(path: &RelPath, reason: &str) -> Error {
     Error::UndoConflict {
-        path,
+        path: PathBuf::from(path.as_str()),
         reason: reason.to_owned(),
     }
 }
 
 fn check(
-    home: &Path,
+    place: &dyn Place,
     b: &Backup,
     d: &Done,
     after_newer: &mut HashMap<RelPath, Option<String>>,
 ) -> Result<Fix> {
+    let store = place.store();
     match d {
         Done::Moved { from, to } => {
-            let here = lstat_opt(&from.under(home))?.is_some();
+            let here = store.meta(from)?.is_some();
             let kept = lstat_opt(&b.full(to))?.is_some();
             match (here, kept) {
                 (false, true) => Ok(Fix::Restore),
                 (true, false) => Ok(Fix::Skip),
                 (true, true) => Err(conflict(
-                    from.under(home),
+                    from,
                     "something new exists where the moved folder was",
                 )),
-                (false, false) => Err(conflict(b.full(to), "the backup copy is missing")),
+                (false, false) => Err(Error::UndoConflict {
+                    path: b.full(to),
+                    reason: "the backup copy is missing".to_owned(),
+                }),
             }
         }
         Done::Wrote {
@@ -105,10 +126,9 @@ fn check(
             after_digest,
             ..
         } => {
-            let full = path.under(home);
             let now = match after_newer.get(path) {
                 Some(d) => d.clone(),
-                None => file_digest(&full)?,
+                None => file_digest(store, path)?,
             };
             let before = match original {
                 Some(rel) => Some(digest(&read_capped(
@@ -123,93 +143,85 @@ fn check(
             } else if now == before {
                 Ok(Fix::Skip)
             } else {
-                Err(conflict(full, "it changed since apply rewrote it"))
+                Err(conflict(path, "it changed since apply rewrote it"))
             }
         }
-        Done::Created { path, digest: made } => {
-            let full = path.under(home);
-            match file_digest(&full)? {
-                None => Ok(Fix::Skip),
-                Some(d) if d == *made => Ok(Fix::Restore),
-                Some(_) => Err(conflict(full, "it changed since apply created it")),
-            }
-        }
+        Done::Created { path, digest: made } => match file_digest(store, path)? {
+            None => Ok(Fix::Skip),
+            Some(d) if d == *made => Ok(Fix::Restore),
+            Some(_) => Err(conflict(path, "it changed since apply created it")),
+        },
         Done::Appended {
             path,
             original_len,
             text,
             ..
         } => {
-            let full = path.under(home);
-            let len = lstat_opt(&full)?.map_or(0, |m| m.size);
+            let len = store.meta(path)?.map_or(0, |m| m.size);
             if len == *original_len {
                 return Ok(Fix::Skip);
             }
             if len == original_len + text.len() as u64 {
-                let store = crate::store::LocalStore::new(home.to_path_buf());
-                let tail = crate::store::Store::read_tail(&store, path, text.len() as u64)?;
+                let tail = store.read_tail(path, text.len() as u64)?;
                 if tail.data == text.as_bytes() {
                     return Ok(Fix::Restore);
                 }
             }
-            Err(conflict(full, "the log grew since apply appended to it"))
+            Err(conflict(path, "the log grew since apply appended to it"))
         }
         Done::Touched { .. } => Ok(Fix::Restore),
     }
 }
 
-fn restore(home: &Path, b: &Backup, d: &Done) -> Result<()> {
+/// Restores one change; `false` when its file's time could not be put back (over Kudu's API).
+fn restore(place: &dyn Place, b: &Backup, d: &Done) -> Result<bool> {
     match d {
-        Done::Moved { from, to } => move_to(&b.full(to), &from.under(home)),
+        Done::Moved { from, to } => place.move_back(&b.full(to), from).map(|()| true),
         Done::Wrote {
             path,
             original,
             original_mtime,
             ..
-        } => {
-            let full = path.under(home);
-            match original {
-                Some(rel) => {
-                    let bytes = read_capped(&b.full(rel), crate::store::local::REWRITE_CAP)?;
-                    write_atomic(&full, &bytes, *original_mtime)
-                }
-                // It did not exist before: move it aside rather than delete it.
-                None => move_to(&full, &b.full(&format!("undone/{path}"))),
+        } => match original {
+            Some(rel) => {
+                let bytes = read_capped(&b.full(rel), crate::store::local::REWRITE_CAP)?;
+                place.write(path, &bytes, *original_mtime)?;
+                Ok(original_mtime.is_none() || place.sets_times())
             }
-        }
+            // It did not exist before: move it aside rather than delete it.
+            None => place
+                .move_out(path, &b.full(&format!("undone/{path}")))
+                .map(|()| true),
+        },
         // It did not exist before: move it aside rather than delete it.
-        Done::Created { path, .. } => {
-            move_to(&path.under(home), &b.full(&format!("undone/{path}")))
-        }
+        Done::Created { path, .. } => place
+            .move_out(path, &b.full(&format!("undone/{path}")))
+            .map(|()| true),
         Done::Appended {
             path,
             original_len,
             original_mtime,
             ..
         } => {
-            let full = path.under(home);
-            truncate(&full, *original_len)?;
+            place.truncate(path, *original_len)?;
             match original_mtime {
-                Some(t) => set_mtime(&full, *t),
-                None => Ok(()),
+                Some(t) => place.set_mtime(path, *t),
+                None => Ok(true),
             }
         }
         Done::Touched {
             path,
             existed,
             original_mtime,
-        } => {
-            let full = path.under(home);
-            match (existed, lstat_opt(&full)?) {
-                (true, Some(_)) => match original_mtime {
-                    Some(t) => set_mtime(&full, *t),
-                    None => Ok(()),
-                },
-                (false, Some(m)) if m.kind == EntryKind::File && m.size == 0 => {
-                    move_to(&full, &b.full(&format!("undone/{path}")))
-                }
-                _ => Ok(()),
-            }
-        }
+        } => match (existed, place.store().meta(path)?) {
+            (true, Some(_)) => match original_mtime {
+                Some(t) => place.set_mtime(path, *t),
+                None => Ok(true),
+            },
+            (false, Some(m)) if m.kind == EntryKind::File && m.size == 0 => place
+                .move_out(path, &b.full(&format!("undone/{path}")))
+                .map(|()| true),
+            _ => Ok(true),
+        },
     }
 }

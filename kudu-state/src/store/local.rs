@@ -259,15 +259,6 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
 /// few KiB, a legacy `log.xml` can reach a few MiB.
 pub(crate) const REWRITE_CAP: u64 = 16 * 1024 * 1024;
 
-/// The digest of a regular file, a marker that equals no digest for anything else (a link, a folder),
-/// `None` when it does not exist. Files kudu-state rewrites are all under [`REWRITE_CAP`].
-pub(crate) fn file_digest(path: &Path) -> Result<Option<String>> {
-    match lstat_opt(path)? {
-        Some(m) if m.kind == EntryKind::File => Ok(Some(digest(&read_capped(path, REWRITE_CAP)?))),
-        Some(_) => Ok(Some("not-a-file".to_owned())),
-        None => Ok(None),
-    }
-}
 
 /// Refuses to write at `path` when something other than a regular file is there (a link above all:
 /// kudu-state never writes through one).
@@ -462,53 +453,6 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// A digest of a folder tree, to notice any change inside it between plan and apply: a log that grew, a
-/// file that appeared. Stable across versions (plans are stored and may be applied by a newer build), so
-/// it hashes explicit fields only, documented as part of the plan format:
-///
-/// one line per entry below `root` (links are listed, never followed), sorted by path, each
-/// `<path>\t<kind>\t<size>\t<mtime>\n` where `path` is relative with `/` separators (non-UTF-8 bytes
-/// replaced by U+FFFD), `kind` is `file`, `dir`, `symlink` or `other`, `size` the byte size (0 for a
-/// folder), `mtime` the last write time in nanoseconds since the Unix epoch (`-` when unknown); the
-/// digest is [`digest`] (FNV-1a, 64 bit) of the concatenated lines. Bounded to `max_entries`.
-pub(crate) fn tree_digest(root: &Path, max_entries: usize) -> Result<String> {
-    let mut lines = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = root.join(&rel);
-        for e in fs_err::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))? {
-            let e = e.map_err(|e| Error::io("list", &dir, e))?;
-            let r = rel.join(e.file_name());
-            let m = lstat(&e.path())?;
-            let kind = match m.kind {
-                EntryKind::File => "file",
-                EntryKind::Dir => "dir",
-                EntryKind::Symlink { .. } => "symlink",
-                EntryKind::Other => "other",
-            };
-            let mtime = m
-                .modified
-                .and_then(|t| t.timestamp_nanos_opt())
-                .map_or_else(|| "-".to_owned(), |n| n.to_string());
-            let path: Vec<_> = r.iter().map(|c| c.to_string_lossy()).collect();
-            lines.push(format!("{}\t{kind}\t{}\t{mtime}\n", path.join("/"), m.size));
-            if lines.len() > max_entries {
-                return Err(Error::invalid(
-                    "argument",
-                    format!(
-                        "`{}` holds more than {max_entries} entries; too many to move safely",
-                        root.display()
-                    ),
-                ));
-            }
-            if m.kind == EntryKind::Dir {
-                stack.push(r);
-            }
-        }
-    }
-    lines.sort_unstable();
-    Ok(digest(lines.concat().as_bytes()))
-}
 
 /// An exclusive, non-blocking lock on `path` (created if missing), released when the guard drops.
 ///

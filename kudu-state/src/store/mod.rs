@@ -266,3 +266,90 @@ impl<T> Content<T> {
 
 pub mod local;
 pub use local::LocalStore;
+
+use local::{REWRITE_CAP, digest};
+
+/// A whole regular file through `store`, refusing one larger than `cap` (never half of it).
+///
+/// # Errors
+/// What the store returns; `IO_ERROR` for a file over `cap`.
+pub(crate) fn read_whole(store: &dyn Store, path: &RelPath, cap: u64) -> Result<Vec<u8>> {
+    let bytes = store.read_head(path, cap)?;
+    if bytes.is_partial() {
+        return Err(Error::io(
+            "read",
+            path.as_str(),
+            std::io::Error::other(format!("larger than {cap} bytes")),
+        ));
+    }
+    Ok(bytes.data)
+}
+
+/// The digest of a regular file, a marker that equals no digest for anything else (a link, a folder),
+/// `None` when it does not exist. Files kudu-state rewrites are all under [`REWRITE_CAP`].
+///
+/// # Errors
+/// What the store returns.
+pub(crate) fn file_digest(store: &dyn Store, path: &RelPath) -> Result<Option<String>> {
+    match store.meta(path)? {
+        Some(m) if m.kind == EntryKind::File => {
+            Ok(Some(digest(&read_whole(store, path, REWRITE_CAP)?)))
+        }
+        Some(_) => Ok(Some("not-a-file".to_owned())),
+        None => Ok(None),
+    }
+}
+
+/// A digest of a folder tree, to notice any change inside it between plan and apply: a log that grew, a
+/// file that appeared. Stable across versions (plans are stored and may be applied by a newer build), so
+/// it hashes explicit fields only, documented as part of the plan format:
+///
+/// one line per entry below `root` (links are listed, never followed), sorted by path, each
+/// `<path>\t<kind>\t<size>\t<mtime>\n` where `path` is relative with `/` separators (non-UTF-8 bytes
+/// replaced by U+FFFD), `kind` is `file`, `dir`, `symlink` or `other`, `size` the byte size (0 for a
+/// folder), `mtime` the last write time in nanoseconds since the Unix epoch (`-` when unknown); the
+/// digest is [`digest`] (FNV-1a, 64 bit) of the concatenated lines. Bounded to `max_entries`. Over
+/// Kudu's API a file's ETag is its last write time, so the digest covers every file's ETag.
+///
+/// # Errors
+/// What the store returns; `INVALID_INPUT` past `max_entries`.
+pub(crate) fn tree_digest(store: &dyn Store, root: &RelPath, max_entries: usize) -> Result<String> {
+    let mut lines = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in store.list(&dir)? {
+            let child = dir.join(&e.name)?;
+            let rel = child
+                .as_str()
+                .strip_prefix(root.as_str())
+                .map_or(child.as_str(), |r| r.trim_start_matches('/'));
+            // A name that is not UTF-8 cannot be asked about; its presence still counts.
+            let (kind, size, mtime) = match (e.utf8, store.meta(&child)?) {
+                (true, Some(m)) => (m.kind, m.size, m.modified),
+                (true, None) => continue,
+                (false, _) => (EntryKind::Other, 0, None),
+            };
+            let kind_name = match kind {
+                EntryKind::File => "file",
+                EntryKind::Dir => "dir",
+                EntryKind::Symlink { .. } => "symlink",
+                EntryKind::Other => "other",
+            };
+            let mtime = mtime
+                .and_then(|t| t.timestamp_nanos_opt())
+                .map_or_else(|| "-".to_owned(), |n| n.to_string());
+            lines.push(format!("{rel}\t{kind_name}\t{size}\t{mtime}\n"));
+            if lines.len() > max_entries {
+                return Err(Error::invalid(
+                    "argument",
+                    format!("`{root}` holds more than {max_entries} entries; too many to move safely"),
+                ));
+            }
+            if kind == EntryKind::Dir {
+                stack.push(child);
+            }
+        }
+    }
+    lines.sort_unstable();
+    Ok(digest(lines.concat().as_bytes()))
+}
