@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Diagnose and safely repair the deployment state of an Azure App Service site (Kudu / KuduLite)
 /// when deployments fail with HTTP 409 "Conflict".
 #[derive(Debug, Parser)]
-#[command(name = "kudu-state", version, about, long_about = None)]
+#[command(name = "kudu-state", version = crate::generate::VERSION, about, long_about = None)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -28,6 +28,10 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Put back exactly what one apply changed.
     Undo(UndoArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(crate::generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder with --dir.
+    Man(crate::generate::ManArgs),
 }
 
 #[derive(Debug, Args)]

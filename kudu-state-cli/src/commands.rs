@@ -34,6 +34,8 @@ pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Plan(a) => plan(&a, io),
         Command::Apply(a) => apply(&a, io),
         Command::Undo(a) => undo(&a, io),
+        Command::Completions(a) => crate::generate::completions(&a, io),
+        Command::Man(a) => crate::generate::man(&a, io),
     }
 }
 

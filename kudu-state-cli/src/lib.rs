@@ -20,6 +20,7 @@ use std::io::Write;
 
 mod args;
 mod commands;
+mod generate;
 mod render;
 
 pub use args::parse_duration;
