@@ -117,9 +117,12 @@ build_bin() {
   if [ "$ext" = zip ]; then
     (cd "$stage" && 7z a -tzip -bso0 "$out/$name.zip" "$name")
   else
-    # Reproducible order and owner: the archive depends only on the files.
-    (cd "$stage" && tar --sort=name --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz" "$name" 2>/dev/null ||
-      tar -czf "$out/$name.tar.gz" "$name")
+    # Sorted, owned by root: the archive depends only on the files (GNU tar; bsdtar on macOS has no --sort).
+    if tar --version 2>/dev/null | grep -q 'GNU tar'; then
+      (cd "$stage" && tar --sort=name --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz" "$name")
+    else
+      (cd "$stage" && tar -czf "$out/$name.tar.gz" "$name")
+    fi
   fi
   rm -rf "$stage"
 }

@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="${VENV:-$ROOT/.venv-dist}"
 export VENV
 
-t() { printf '60-dist: %s: %s s\n' "$1" "$(($SECONDS - $2))"; }
+t() { printf '60-dist: %s: %s s\n' "$1" "$((SECONDS - $2))"; }
 
 s=$SECONDS
 bash scripts/dist.sh
