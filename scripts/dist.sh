@@ -9,6 +9,7 @@
 # Usage: scripts/dist.sh [python] [npm] [bin]       (default: all three)
 #   DIST_DIR=...       output folder (default $ROOT/dist; each part's folder is emptied first)
 #   VENV=...           venv for maturin and zig (default $ROOT/.venv-dist, created when missing)
+#   DIST_TARGET=...    the CLI archive's target (default this machine's; the release builds musl with it)
 #   CARGO_TARGET_DIR   honoured by cargo, maturin and napi alike
 # Check the result with scripts/check-dist.sh. The release workflow builds the other platforms.
 set -euo pipefail
@@ -89,19 +90,19 @@ build_npm() {
 }
 
 build_bin() {
-  local out="$DIST_DIR/bin"
+  local out="$DIST_DIR/bin" target="${DIST_TARGET:-$host}"
   fresh_dir "$out"
-  say "bin: cargo build --release -p kudu-state-cli --target $host"
+  say "bin: cargo build --release -p kudu-state-cli --target $target"
   # --target: the same folder as napi's build (target/<triple>/release), so shared crates are reused.
-  cargo build --release --locked -p kudu-state-cli --target "$host"
+  cargo build --release --locked -p kudu-state-cli --target "$target"
   local exe=kudu-state ext=tar.gz
   if [ "$os" = windows ]; then exe=kudu-state.exe ext=zip; fi
   local target_dir
   target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
-  local built="$target_dir/$host/release/$exe"
+  local built="$target_dir/$target/release/$exe"
   [ -x "$built" ] || die "no binary at $built"
 
-  local name="kudu-state-$version-$host"
+  local name="kudu-state-$version-$target"
   local stage
   stage="$(mktemp -d)"
   local dir="$stage/$name"

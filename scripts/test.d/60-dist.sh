@@ -58,8 +58,8 @@ while read -r line; do
   mismatch+=("Cargo.toml: $line")
 done < <(grep -E '^kudu-state(-cli)? = \{.*version = ' Cargo.toml | grep -v "version = \"$version\"" || true)
 for f in action.yml pipelines/kudu-state.yml; do
-  grep -q "KUDU_STATE_DEFAULT_VERSION: *'\?$version'\?\$\|default: *'\?$version'\?\$" "$f" ||
-    mismatch+=("$f: the default CLI version is not $version")
+  # The `version` input / parameter: the CLI release the Action and the template install by default.
+  grep -qF "default: '$version'" "$f" || mismatch+=("$f: the default CLI version is not '$version'")
 done
 if [ ${#mismatch[@]} -gt 0 ]; then
   printf '60-dist: version %s (Cargo.toml) differs in: %s\n' "$version" "${mismatch[@]}" >&2

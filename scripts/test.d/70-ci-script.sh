@@ -60,7 +60,7 @@ run_ci() {
   shift
   case_dir="$work/case-$name"
   mkdir -p "$case_dir/temp"
-  : >"$case_dir/log" >"$case_dir/output" >"$case_dir/summary" >"$case_dir/path"
+  for f in log output summary path; do : >"$case_dir/$f"; done
   local status=0
   env -i PATH="$work/stub:/usr/bin:/bin" HOME="$case_dir" \
     RUNNER_TEMP="$case_dir/temp" GITHUB_OUTPUT="$case_dir/output" GITHUB_STEP_SUMMARY="$case_dir/summary" \
