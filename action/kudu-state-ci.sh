@@ -18,6 +18,7 @@
 #   KS_TIMEOUT, KS_POLL   wait-idle's --timeout and --poll (default 20m, 10s)
 #   KS_EXPLAIN       a failed deploy step's output: explain it, then diagnose the site (no waiting, no failing
 #                    on a busy or broken site)
+#   KS_EXPLAIN_FILE  or a file holding that output (a missing file: a warning, and the site is still diagnosed)
 #   KS_FIX           plan | apply: plan a repair (plan.json), or plan and apply it (backups in kudu-state-backups/)
 #   KS_PUBLISH_PROFILE  the publish profile's XML (a secret): its passwords masked, written to a 0600 file for
 #                    --publish-profile, the file removed at exit
@@ -44,6 +45,7 @@ fail() {
   if [ "$ci" = azure ]; then echo "##vso[task.logissue type=error]kudu-state: $*"; else echo "::error title=kudu-state::$*"; fi
   exit 1
 }
+warn() { if [ "$ci" = azure ]; then echo "##vso[task.logissue type=warning]kudu-state: $*"; else echo "::warning title=kudu-state::$*"; fi; }
 mask() { if [ "$ci" = azure ]; then echo "##vso[task.setsecret]$1"; else echo "::add-mask::$1"; fi; }
 output() {
   if [ "$ci" = azure ]; then
@@ -177,6 +179,16 @@ cleanup() { [ -z "$secret_dir" ] || rm -rf "$secret_dir"; }
 do_run() {
   command -v kudu-state >/dev/null || fail "kudu-state is not on PATH (did the install step run?)"
   local fix="${KS_FIX:-}" explain="${KS_EXPLAIN:-}" timeout="${KS_TIMEOUT:-20m}" poll="${KS_POLL:-10s}"
+  local explain_file="${KS_EXPLAIN_FILE:-}"
+  if [ -z "$explain" ] && [ -n "$explain_file" ]; then
+    if [ -f "$explain_file" ]; then
+      explain="$(tail -c 4000000 "$explain_file")"
+      [ -n "$explain" ] || explain="(the file $explain_file is empty)"
+    else
+      warn "no file $explain_file to explain; diagnosing the site only"
+      explain="(no output: $explain_file was not written)"
+    fi
+  fi
   case "$fix" in "" | plan | apply) ;; *) fail "fix must be 'plan' or 'apply', not '$fix'" ;; esac
 
   # Which site: --remote URL, or --app/--resource-group [--subscription] [--slot].

@@ -47,3 +47,37 @@ if missing:
     sys.exit(f"action.yml does not set {sorted(missing)}, which action/kudu-state-ci.sh reads")
 print(f"15-workflows: ok: action.yml ({len(declared)} inputs, all used; the script gets every KS_ variable it reads)")
 PY
+
+# The README's workflows are complete files: actionlint them, with `uses: kudu-state/kudu-state@v1` pointed at
+# this checkout's action.yml so their inputs are checked; and the Azure Pipelines example against the template.
+readme="$(mktemp -d)"
+trap 'rm -rf "$readme"' EXIT
+mkdir -p "$readme/.github/workflows"
+cp action.yml "$readme/"
+"$VENV/bin/python" - "$readme" <<'PY'
+import re, sys, yaml
+out = sys.argv[1]
+blocks = re.findall(r"```yaml\n(.*?)```", open("README.md").read(), re.S)
+gh = [b for b in blocks if b.startswith("# .github/workflows/")]
+az = [b for b in blocks if b.startswith("# azure-pipelines.yml")]
+if len(gh) < 3 or len(az) != 1:
+    sys.exit(f"README: expected >= 3 GitHub workflows and 1 Azure pipeline, found {len(gh)} and {len(az)}")
+for b in gh:
+    name = b.split("\n", 1)[0].split("/")[-1].strip()
+    if "kudu-state/kudu-state@v1" not in b:
+        sys.exit(f"README: {name} does not use kudu-state/kudu-state@v1")
+    open(f"{out}/.github/workflows/{name}", "w").write(b.replace("kudu-state/kudu-state@v1", "./"))
+template = yaml.safe_load(open("pipelines/kudu-state.yml"))
+params = {p["name"]: p for p in template["parameters"]}
+required = {n for n, p in params.items() if "default" not in p}
+uses = [s for s in yaml.safe_load(az[0])["steps"] if s.get("template") == "pipelines/kudu-state.yml@kudu-state"]
+if not uses:
+    sys.exit("README: the Azure pipeline does not use the template")
+for s in uses:
+    given = set(s.get("parameters", {}))
+    if given - set(params) or required - given:
+        sys.exit(f"README: template parameters {sorted(given)}; unknown {sorted(given - set(params))}, missing {sorted(required - given)}")
+print(f"15-workflows: ok: the README's Azure pipeline passes only the template's parameters ({len(uses)} uses)")
+PY
+(cd "$readme" && git init -q . && actionlint)
+echo "15-workflows: ok: actionlint on the README's workflows:" "$(cd "$readme/.github/workflows" && echo *.yml)"

@@ -118,6 +118,21 @@ if run_ci $name 0 "KS_EXPLAIN=$body" KS_APP=web KS_RESOURCE_GROUP=rg KS_SUBSCRIP
   pass "explain + diagnose reports a broken site without failing the step"
 fi
 
+name=explain-file
+printf '%s\n' "$body" >"$work/deploy.log"
+if run_ci $name 0 KS_EXPLAIN_FILE="$work/deploy.log" KS_APP=web KS_RESOURCE_GROUP=rg -- run &&
+  calls_are "explain|-" "explain|--json|-" "diagnose|--app|web|--resource-group|rg" && has log "explain-stdin $body" &&
+  has output "verdict=idle"; then
+  pass "explain-file: the file's text is explained, then the site diagnosed"
+fi
+
+name=explain-file-missing
+if run_ci $name 0 KS_EXPLAIN_FILE="$work/no-such.log" KS_APP=web KS_RESOURCE_GROUP=rg STUB_DIAGNOSE_EXIT=11 -- run &&
+  grep -q '^::warning title=kudu-state::no file .*no-such.log to explain' "$case_dir/stdout" &&
+  has output "verdict=stuck"; then
+  pass "explain-file that was never written: a warning, and the site is still diagnosed"
+fi
+
 name=apply-with-profile
 secret='s3cr3t-Pa55-w0rd'
 profile="<publishData><publishProfile publishMethod=\"MSDeploy\" userName=\"\$web\" userPWD=\"$secret\" /><publishProfile publishMethod=\"FTP\" userPWD=\"$secret\" /></publishData>"
