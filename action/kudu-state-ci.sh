@@ -66,6 +66,10 @@ endgroup() { if [ "$ci" = azure ]; then echo "##[endgroup]"; else echo "::endgro
 summary() { [ "$ci" != github ] || [ -z "${GITHUB_STEP_SUMMARY:-}" ] || printf '%s\n' "$*" >>"$GITHUB_STEP_SUMMARY"; }
 exe=""
 [ "$os" = Windows ] && exe=".exe"
+# Git Bash on Windows: work with /d/a/... paths; hand C:\... paths to the runner (PATH for later steps).
+to_unix() { if command -v cygpath >/dev/null; then cygpath -u "$1"; else printf '%s\n' "$1"; fi; }
+to_native() { if command -v cygpath >/dev/null; then cygpath -w "$1"; else printf '%s\n' "$1"; fi; }
+temp="$(to_unix "$temp")"
 
 # --- install ------------------------------------------------------------------------------------------------
 # Is the command in BIN_DIR this version?
@@ -86,6 +90,7 @@ do_install() {
     fail "version '$version' is not a release version such as 0.1.0"
   local method="${KS_INSTALL:-archive}" dir="${KS_DIR:-}" bin
   [ -n "$dir" ] || fail "KS_DIR (where to install) is not set"
+  dir="$(to_unix "$dir")"
   case "$method" in
     archive)
       local target="${KS_TARGET:-}"
@@ -145,8 +150,8 @@ do_install() {
     *) fail "install must be 'archive' or 'pip', not '$method'" ;;
   esac
   "$bin/kudu-state$exe" --version
-  add_path "$bin"
-  output bin "$bin"
+  add_path "$(to_native "$bin")"
+  output bin "$(to_native "$bin")"
 }
 
 # --- run ----------------------------------------------------------------------------------------------------
@@ -180,6 +185,7 @@ do_run() {
   command -v kudu-state >/dev/null || fail "kudu-state is not on PATH (did the install step run?)"
   local fix="${KS_FIX:-}" explain="${KS_EXPLAIN:-}" timeout="${KS_TIMEOUT:-20m}" poll="${KS_POLL:-10s}"
   local explain_file="${KS_EXPLAIN_FILE:-}"
+  [ -z "$explain_file" ] || explain_file="$(to_unix "$explain_file")"
   if [ -z "$explain" ] && [ -n "$explain_file" ]; then
     if [ -f "$explain_file" ]; then
       explain="$(tail -c 4000000 "$explain_file")"
@@ -208,7 +214,7 @@ do_run() {
   fi
 
   local work="${KS_WORK:-}"
-  [ -n "$work" ] || work="$(mktemp -d "$temp/kudu-state.XXXXXX")"
+  if [ -n "$work" ]; then work="$(to_unix "$work")"; else work="$(mktemp -d "$temp/kudu-state.XXXXXX")"; fi
   mkdir -p "$work"
   cd "$work"
 
@@ -244,7 +250,7 @@ do_run() {
     [ "$status" = 0 ] || [ "$status" = 10 ] || fail "kudu-state plan failed (exit $status); its message is above"
     ks plan --json "${target[@]}" >plan.json
     [ "$status" = 0 ] || [ "$status" = 10 ] || fail "kudu-state plan --json failed (exit $status)"
-    output plan "$work/plan.json"
+    output plan "$(to_native "$work/plan.json")"
     output status "$status"
     if [ "$fix" = plan ]; then
       if [ "$status" = 10 ]; then summary "kudu-state plan: a repair is planned (plan.json)."; else summary "kudu-state plan: nothing to repair."; fi
@@ -254,7 +260,7 @@ do_run() {
     else
       # apply re-checks every step against the site and prints the plan it carries out.
       ks apply --plan plan.json --yes "${target[@]}"
-      [ ! -d kudu-state-backups ] || output backups "$work/kudu-state-backups"
+      [ ! -d kudu-state-backups ] || output backups "$(to_native "$work/kudu-state-backups")"
       output status "$status"
       [ "$status" = 0 ] || fail "kudu-state apply failed (exit $status); what it changed is in kudu-state-backups (kudu-state undo)"
       summary "kudu-state apply: repaired; what it replaced is in the backups artifact."
