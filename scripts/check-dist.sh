@@ -150,7 +150,7 @@ check_npm() {
   for f in "$DIST_DIR"/npm/kudu-state-*-"$version".tgz; do
     [ -f "$f" ] && others+=("$f")
   done
-  platform_tgz="$(only_one "npm platform package" "${others[@]}")"
+  platform_tgz="$(only_one "npm platform package" ${others[@]+"${others[@]}"})"
   platform="$(basename "$platform_tgz")"
   platform="${platform#kudu-state-}"
   platform="${platform%-"$version".tgz}"
@@ -194,7 +194,7 @@ check_bin() {
   for f in "$DIST_DIR"/bin/kudu-state-"$version"-*; do
     [ -f "$f" ] && found+=("$f")
   done
-  archive="$(only_one "bin archive" "${found[@]}")"
+  archive="$(only_one "bin archive" ${found[@]+"${found[@]}"})"
   local name target
   name="$(basename "$archive")"
   name="${name%.tar.gz}"

@@ -66,7 +66,7 @@ build_python() {
     fi
   fi
   say "python: wheel (maturin ${compat[*]:-})"
-  (cd kudu-state-py && maturin build --release --locked "${compat[@]}" --out "$out")
+  (cd kudu-state-py && maturin build --release --locked ${compat[@]+"${compat[@]}"} --out "$out")
   say "python: sdist"
   (cd kudu-state-py && maturin sdist --out "$out")
 }

@@ -42,7 +42,7 @@ t "sdist build" "$s"
 s=$SECONDS
 dirty=()
 [ -z "$(git status --porcelain 2>/dev/null)" ] || dirty=(--allow-dirty)
-cargo publish --dry-run --locked "${dirty[@]}" -p kudu-state -p kudu-state-cli
+cargo publish --dry-run --locked ${dirty[@]+"${dirty[@]}"} -p kudu-state -p kudu-state-cli
 cargo install --quiet --locked --path kudu-state-cli --root "$work/cargo-install" --target-dir "$CARGO_TARGET_DIR"
 line="$("$work/cargo-install/bin/kudu-state" --version)"
 [[ "$line" == "kudu-state "*" (rev "* ]] || { echo "60-dist: cargo install gave '$line'" >&2; exit 1; }
