@@ -66,7 +66,9 @@ build_python() {
     fi
   fi
   say "python: wheel (maturin ${compat[*]:-})"
-  (cd kudu-state-py && maturin build --release --locked ${compat[@]+"${compat[@]}"} --out "$out")
+  # zig links differently: its own target folder, so it and napi's build (same triple) do not rebuild each other.
+  (cd kudu-state-py && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/zig" \
+    maturin build --release --locked ${compat[@]+"${compat[@]}"} --out "$out")
   say "python: sdist"
   (cd kudu-state-py && maturin sdist --out "$out")
 }

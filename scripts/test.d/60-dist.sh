@@ -29,8 +29,10 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 sdist=(dist/python/kudu_state-*.tar.gz)
 python3 -m venv "$work/venv"
-# maturin from the dist venv (no download per run); the build runs where pip unpacks the sdist, outside git.
-PATH="$VENV/bin:$PATH" "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+# The build backend (maturin, pinned) in the venv, so pip needs no isolated build env; the build runs where pip
+# unpacks the sdist, outside git. CARGO_TARGET_DIR: crates already built by 20-python.sh are reused.
+"$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "maturin==1.16.0"
+PATH="$work/venv/bin:$PATH" "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
   --no-build-isolation "${sdist[0]}" ||
   { echo "60-dist: the sdist ${sdist[0]} does not build" >&2; exit 1; }
 line="$("$work/venv/bin/kudu-state" --version)"
