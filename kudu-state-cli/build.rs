@@ -25,7 +25,13 @@ fn main() {
     let rev = from_env()
         .or_else(|| from_vcs_info(&dir))
         .or_else(|| from_git(&dir))
-        .unwrap_or_else(|| "unknown".to_owned());
+        .unwrap_or_else(|| {
+            // Run again on every build: cargo keys build-script runs by the crate's path relative to its
+            // workspace, so an unpacked sdist and a checkout sharing a target folder share this run, and a
+            // checkout must not keep "unknown". (A watched path that does not exist is always stale.)
+            println!("cargo:rerun-if-changed=.no-git-revision");
+            "unknown".to_owned()
+        });
     println!("cargo:rustc-env={VAR}={rev}");
     let target = std::env::var("TARGET").unwrap_or_default();
     println!("cargo:rustc-env=KUDU_STATE_TARGET={target}");
@@ -45,6 +51,7 @@ fn from_env() -> Option<String> {
 /// `{"git": {"sha1": "…", "dirty": …}, "path_in_vcs": "…"}`, read without a JSON parser.
 fn from_vcs_info(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join(".cargo_vcs_info.json")).ok()?;
+    watch(&dir.join(".cargo_vcs_info.json"));
     let after = text.split("\"sha1\"").nth(1)?;
     let value = after.split('"').nth(1)?;
     short(value)

@@ -45,9 +45,14 @@ s=$SECONDS
 dirty=()
 [ -z "$(git status --porcelain 2>/dev/null)" ] || dirty=(--allow-dirty)
 cargo publish --dry-run --locked ${dirty[@]+"${dirty[@]}"} -p kudu-state -p kudu-state-cli
-cargo install --quiet --locked --path kudu-state-cli --root "$work/cargo-install" --target-dir "$CARGO_TARGET_DIR"
+# --target: dist.sh's CLI build (target/<triple>/release) is reused instead of a second release build.
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo install --quiet --locked --path kudu-state-cli --root "$work/cargo-install" --target-dir "$CARGO_TARGET_DIR" \
+  --target "$host"
 line="$("$work/cargo-install/bin/kudu-state" --version)"
-[[ "$line" == "kudu-state "*" (rev "* ]] || { echo "60-dist: cargo install gave '$line'" >&2; exit 1; }
+rev="$(git rev-parse HEAD | cut -c1-12)"
+[[ "$line" == "kudu-state "*" (rev $rev, $host)" ]] ||
+  { echo "60-dist: cargo install --path gave '$line', not rev $rev" >&2; exit 1; }
 echo "60-dist: ok: cargo install --path kudu-state-cli: $line"
 t "crates" "$s"
 
