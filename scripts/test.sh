@@ -20,7 +20,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (core, cli, emulator)"
 cargo test --locked
 
-# Each part (Python package, Node package, benches, fuzzing) owns one script here, run in name order.
+# Each part (workflow lint, Python package, Node package, benches, fuzzing, release artifacts, the Action's
+# script) owns one script here, run in name order.
 for part in scripts/test.d/*.sh; do
   [ -e "$part" ] || continue
   step "$part"

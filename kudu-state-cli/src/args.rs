@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Diagnose and safely repair the deployment state of an Azure App Service site (Kudu / KuduLite)
 /// when deployments fail with HTTP 409 "Conflict".
 #[derive(Debug, Parser)]
-#[command(name = "kudu-state", version, about, long_about = None)]
+#[command(name = "kudu-state", version = crate::generate::VERSION, about, long_about = None)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -31,6 +31,10 @@ pub(crate) enum Command {
     /// Follow one deployment by its id until it ends (exit 0 success, 12 failure, 11 nothing changed
     /// for --timeout); reads only that record, never /api/deployments.
     Track(TrackArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(crate::generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder with --dir.
+    Man(crate::generate::ManArgs),
 }
 
 /// Where the site is when it is read over Kudu's REST API instead of from a disk.

@@ -34,6 +34,8 @@ pub(crate) fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Apply(a) => apply(&a, io),
         Command::Undo(a) => undo(&a, io),
         Command::Track(a) => track(&a, io),
+        Command::Completions(a) => crate::generate::completions(&a, io),
+        Command::Man(a) => crate::generate::man(&a, io),
     }
 }
 

@@ -20,6 +20,7 @@ use std::io::Write;
 
 mod args;
 mod commands;
+mod generate;
 mod remote;
 mod render;
 

@@ -431,7 +431,13 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
 
 /// Makes one journaled change. Each arm first recognises a change an interrupted apply already made,
 /// so running it again after a crash finishes the step instead of repeating it.
-fn perform(place: &dyn Place, b: &Backup, op: &Op, change: &Done, now: DateTime<Utc>) -> Result<()> {
+fn perform(
+    place: &dyn Place,
+    b: &Backup,
+    op: &Op,
+    change: &Done,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let store = place.store();
     let changed_meanwhile = |path: &RelPath, what: &str| Error::PreconditionFailed {
         path: PathBuf::from(path.as_str()),

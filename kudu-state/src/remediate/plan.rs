@@ -54,7 +54,15 @@ pub fn plan(snapshot: &Snapshot, diagnosis: &Diagnosis, options: PlanOptions) ->
     let home = home::canonical(&snapshot.home)?;
     let home_identity = HomeIdentity::of(&home)?;
     let store = LocalStore::new(home.clone());
-    build(snapshot, diagnosis, options, &store, home, home_identity, None)
+    build(
+        snapshot,
+        diagnosis,
+        options,
+        &store,
+        home,
+        home_identity,
+        None,
+    )
 }
 
 /// Builds the plan for a site read over Kudu's REST API through `store` (the snapshot's own store):

@@ -259,7 +259,6 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
 /// few KiB, a legacy `log.xml` can reach a few MiB.
 pub(crate) const REWRITE_CAP: u64 = 16 * 1024 * 1024;
 
-
 /// Refuses to write at `path` when something other than a regular file is there (a link above all:
 /// kudu-state never writes through one).
 fn refuse_non_file(path: &Path) -> Result<Option<Meta>> {
@@ -452,7 +451,6 @@ fn sync_dir(dir: &Path) {
         let _ = f.sync_all();
     }
 }
-
 
 /// An exclusive, non-blocking lock on `path` (created if missing), released when the guard drops.
 ///

@@ -342,7 +342,9 @@ pub(crate) fn tree_digest(store: &dyn Store, root: &RelPath, max_entries: usize)
             if lines.len() > max_entries {
                 return Err(Error::invalid(
                     "argument",
-                    format!("`{root}` holds more than {max_entries} entries; too many to move safely"),
+                    format!(
+                        "`{root}` holds more than {max_entries} entries; too many to move safely"
+                    ),
                 ));
             }
             if kind == EntryKind::Dir {
