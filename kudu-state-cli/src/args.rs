@@ -39,7 +39,7 @@ pub(crate) enum Command {
 
 /// Where the site is when it is read over Kudu's REST API instead of from a disk.
 #[derive(Debug, Args, Default)]
-#[command(next_help_heading = "Remote site (Kudu's REST API, read-only here)")]
+#[command(next_help_heading = "Remote site (Kudu's REST API)")]
 pub(crate) struct RemoteArgs {
     /// The site's SCM (Kudu) URL, e.g. https://<app>.scm.azurewebsites.net (http:// only to loopback).
     #[arg(long, value_name = "URL")]
@@ -105,39 +105,68 @@ pub(crate) struct TrackArgs {
 pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub home: HomeArgs,
-    /// Plan as of this time (RFC 3339) instead of now.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Plan as of this time (RFC 3339) instead of now (the site's clock over its API).
     #[arg(long, value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
-    /// Allow moving away a live Linux lock once its deployment has stalled (a concurrent deployment becomes possible).
-    #[arg(long)]
-    pub allow_live_lock: bool,
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Print the plan as JSON (the input of `apply --plan`).
     #[arg(long)]
     pub json: bool,
+}
+
+/// The riskier steps a plan leaves out unless asked.
+#[derive(Debug, Args)]
+pub(crate) struct AllowArgs {
+    /// Allow moving away a live Linux lock once its deployment has stalled (a concurrent deployment becomes possible).
+    #[arg(long)]
+    pub allow_live_lock: bool,
+    /// Over Kudu's API, on Windows: end Kudu's process on the instance holding deployments.lock for a
+    /// deployment proven stalled (DELETE /api/processes/0 pinned there; ends a build running there,
+    /// never the app; cannot be undone).
+    #[arg(long)]
+    pub allow_scm_restart: bool,
+}
+
+impl AllowArgs {
+    pub fn options(&self) -> kudu_state::PlanOptions {
+        kudu_state::PlanOptions {
+            allow_live_lock: self.allow_live_lock,
+            allow_scm_restart: self.allow_scm_restart,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub home: HomeArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Apply this plan (from `plan --json`) instead of planning now.
     #[arg(long)]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Where to keep the backup (default HOME/data/kudu-state/backups; same file system as the home).
+    /// Where to keep the backup (default HOME/data/kudu-state/backups, same file system as the home;
+    /// over Kudu's API ./kudu-state-backups/<host> on this machine).
     #[arg(long)]
     pub backup_dir: Option<PathBuf>,
-    /// When planning now: allow moving away a stalled live Linux lock.
-    #[arg(long)]
-    pub allow_live_lock: bool,
+    /// When planning now: as `plan`.
+    #[command(flatten)]
+    pub allow: AllowArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct UndoArgs {
     /// The backup folder an apply printed.
     pub backup_dir: PathBuf,
+    /// The site, when the apply was made over Kudu's API (with the same credentials).
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,11 +4,12 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use chrono::{TimeDelta, Utc};
+use kudu_state::remote::RemoteStore;
 use kudu_state::{ApplyOptions, Diagnosis, Error, Plan, PlanOptions, Result, Verdict};
 
 use crate::args::{
-    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, TrackArgs, UndoArgs,
-    WaitArgs,
+    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, RemoteArgs, TrackArgs,
+    UndoArgs, WaitArgs,
 };
 use crate::remote;
 use crate::render;
@@ -82,13 +83,27 @@ fn scan_diagnose(
     kudu_state::diagnose_home(&home_path(home.home.as_ref())?, now, &home.options())
 }
 
-fn make_plan(home: &HomeArgs, now: chrono::DateTime<Utc>, allow_live_lock: bool) -> Result<Plan> {
-    let (snapshot, diagnosis) = scan_diagnose(home, now)?;
-    kudu_state::plan(&snapshot, &diagnosis, PlanOptions { allow_live_lock })
+/// The plan for the home on disk, or for the site the remote options name (then with its store).
+fn make_plan(
+    home: &HomeArgs,
+    remote: &RemoteArgs,
+    now: Option<chrono::DateTime<Utc>>,
+    options: PlanOptions,
+    io: &mut Io<'_>,
+) -> Result<(Plan, Option<RemoteStore>)> {
+    if remote.is_remote() {
+        let store = remote::open(remote, home)?;
+        let (site, plan) =
+            kudu_state::remote::plan_site_repair(&store, &home.options(), options, now)?;
+        remote::report(io.err, &store, Some(site.clock));
+        return Ok((plan, Some(store)));
+    }
+    let (snapshot, diagnosis) = scan_diagnose(home, now.unwrap_or_else(Utc::now))?;
+    Ok((kudu_state::plan(&snapshot, &diagnosis, options)?, None))
 }
 
 fn plan(a: &PlanArgs, io: &mut Io<'_>) -> Result<i32> {
-    let plan = make_plan(&a.home, a.now.unwrap_or_else(Utc::now), a.allow_live_lock)?;
+    let (plan, _) = make_plan(&a.home, &a.remote, a.now, a.allow.options(), io)?;
     if a.json {
         print_json(io, &plan)?;
     } else {
@@ -105,7 +120,11 @@ fn plan(a: &PlanArgs, io: &mut Io<'_>) -> Result<i32> {
 const MAX_PLAN: u64 = 16 * 1024 * 1024;
 
 fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
-    let plan = match &a.plan {
+    let (plan, store) = match &a.plan {
+        Some(file) if a.remote.is_remote() => {
+            let store = remote::open(&a.remote, &a.home)?;
+            (Plan::from_json(&read_plan(file)?)?, Some(store))
+        }
         Some(file) => {
             let plan = Plan::from_json(&read_plan(file)?)?;
             if let Some(home) = &a.home.home
@@ -120,9 +139,9 @@ fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
                     ),
                 });
             }
-            plan
+            (plan, None)
         }
-        None => make_plan(&a.home, Utc::now(), a.allow_live_lock)?,
+        None => make_plan(&a.home, &a.remote, None, a.allow.options(), io)?,
     };
     render::plan(io.out, &plan, io.color).map_err(|e| stdout_error(&e))?;
     if !plan.changes_files() {
@@ -145,18 +164,37 @@ fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
             return Ok(EXIT_OK);
         }
     }
-    let options = ApplyOptions {
-        backup_root: a.backup_dir.clone(),
-    };
     let out = &mut *io.out;
-    let report = kudu_state::remediate::apply_with_progress(&plan, &options, |step| {
+    let progress = |step: &kudu_state::remediate::StepReport| {
         let _ = render::step_line(out, step);
-    })?;
+    };
+    let report = match &store {
+        Some(store) => {
+            let options = kudu_state::remote::SiteApplyOptions {
+                backup_root: a.backup_dir.clone(),
+            };
+            let report = kudu_state::remote::apply_site(&plan, store, &options, progress);
+            remote::report(io.err, store, None);
+            report?
+        }
+        None => {
+            let options = ApplyOptions {
+                backup_root: a.backup_dir.clone(),
+            };
+            kudu_state::remediate::apply_with_progress(&plan, &options, progress)?
+        }
+    };
     match &report.backup {
         Some(b) => {
+            let site = store.as_ref().map_or(String::new(), |s| {
+                format!(
+                    " --remote {} (with the same credentials)",
+                    s.site().as_str()
+                )
+            });
             let _ = writeln!(
                 io.out,
-                "\nbackup: {}\nundo with: kudu-state undo {}",
+                "\nbackup: {}\nundo with: kudu-state undo {}{site}",
                 b.display(),
                 b.display()
             );
@@ -183,7 +221,14 @@ fn read_plan(path: &std::path::Path) -> Result<String> {
 }
 
 fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
-    let report = kudu_state::undo(&a.backup_dir)?;
+    let report = if a.remote.is_remote() {
+        let store = remote::open(&a.remote, &HomeArgs::none())?;
+        let report = kudu_state::remote::undo_site(&a.backup_dir, &store);
+        remote::report(io.err, &store, None);
+        report?
+    } else {
+        kudu_state::undo(&a.backup_dir)?
+    };
     if report.already_undone {
         let _ = writeln!(
             io.out,
@@ -199,6 +244,16 @@ fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
             "undone: {} change(s) reversed.",
             report.restored.len()
         );
+        if !report.times_not_restored.is_empty() {
+            let _ = writeln!(
+                io.out,
+                "file times not restored (Kudu's API cannot set them; the content is back): {}",
+                report.times_not_restored.join(", ")
+            );
+        }
+        for line in &report.irreversible {
+            let _ = writeln!(io.out, "cannot be undone: {line}");
+        }
     }
     Ok(EXIT_OK)
 }

@@ -213,7 +213,7 @@ pub(crate) fn plan(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result<
             p.wrap(BOLD, step.action.as_str())
         )?;
         writeln!(out, "     {}", step.reason)?;
-        if step.action.is_advisory() {
+        if step.is_advisory() {
             writeln!(out, "     (advice only: kudu-state does not do this)")?;
         }
     }

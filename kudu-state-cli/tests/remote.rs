@@ -343,3 +343,103 @@ fn a_windows_lock_is_proven_held_or_not_by_kudus_open_handles() {
     );
     assert_eq!(v["safe_to_deploy"], false);
 }
+
+/// Every file's bytes under a home, by relative path.
+fn files(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("list") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// A pipeline's repair: the plan kept as a file for review, applied in a later step with `--plan`,
+/// backups on the runner; then undone. Secrets never show.
+#[test]
+fn plan_as_a_file_then_apply_and_undo_over_the_api() {
+    for p in [Platform::Linux, Platform::Windows] {
+        let h = HomeBuilder::new(p).expect("home");
+        h.healthy(OLD, t0() - TimeDelta::days(1)).expect("healthy");
+        h.record(
+            &status_doc(NEW, Stage::Building, t0() - TimeDelta::hours(3)),
+            true,
+        )
+        .expect("stuck");
+        let before = files(h.path());
+        let emu = serve(&h, |o| o);
+        let work = tempfile::tempdir().expect("work");
+        let url = emu.url();
+
+        let planned = ks(PASSWORD)
+            .current_dir(work.path())
+            .args(["plan", "--json", "--remote", &url, "--now", NOW])
+            .output()
+            .expect("run");
+        assert_eq!(planned.status.code(), Some(10), "{planned:?}");
+        let plan = json(&planned);
+        assert_eq!(plan["site"]["url"], url.as_str());
+        std::fs::write(work.path().join("plan.json"), &planned.stdout).expect("write");
+        assert_eq!(files(h.path()), before, "plan changes nothing");
+
+        let applied = ks(PASSWORD)
+            .current_dir(work.path())
+            .args(["apply", "--plan", "plan.json", "--yes", "--remote", &url])
+            .output()
+            .expect("run");
+        let out = String::from_utf8_lossy(&applied.stdout).into_owned();
+        let err = String::from_utf8_lossy(&applied.stderr).into_owned();
+        assert_eq!(applied.status.code(), Some(0), "{out}\n{err}");
+        assert!(out.contains("--remote"), "{out}");
+        assert!(!out.contains("SECRET") && !err.contains("SECRET"));
+        // The backup is on this machine, under the working directory, by host.
+        let root = work.path().join("kudu-state-backups").join("127.0.0.1");
+        let backup = std::fs::read_dir(&root)
+            .expect("backups")
+            .map(|e| e.expect("entry").path())
+            .find(|p| p.is_dir())
+            .expect("a backup folder");
+        let journal = std::fs::read_to_string(backup.join("journal.jsonl")).expect("journal");
+        assert!(!journal.contains("SECRET"));
+        assert_ne!(files(h.path()), before);
+
+        let idle = ks(PASSWORD)
+            .args(["diagnose", "--remote", &url])
+            .output()
+            .expect("run");
+        assert_eq!(idle.status.code(), Some(0), "{idle:?}");
+
+        // A local undo of a remote backup is refused; over the API it puts the bytes back.
+        let refused = ks(PASSWORD).arg("undo").arg(&backup).output().expect("run");
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        let undone = ks(PASSWORD)
+            .arg("undo")
+            .arg(&backup)
+            .args(["--remote", &url])
+            .output()
+            .expect("run");
+        let out = String::from_utf8_lossy(&undone.stdout).into_owned();
+        assert_eq!(undone.status.code(), Some(0), "{undone:?}");
+        assert!(out.contains("file times not restored"), "{out}");
+        assert_eq!(files(h.path()), before, "{p:?}");
+        for r in emu.requests() {
+            assert_ne!(r.if_match.as_deref(), Some("*"));
+            assert!(
+                r.path.starts_with("/api/vfs/") || r.path == "/api/processes/0",
+                "{r:?}"
+            );
+        }
+    }
+}

@@ -124,6 +124,7 @@ fn plan_work(
     let (now, home_options) = (o.now, o.to_core());
     let plan_options = kudu_state::PlanOptions {
         allow_live_lock: o.allow_live_lock.unwrap_or(false),
+        ..kudu_state::PlanOptions::default()
     };
     move || {
         let now = now.unwrap_or_else(Utc::now);

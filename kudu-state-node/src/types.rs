@@ -222,7 +222,7 @@ impl From<&kudu_state::remediate::Step> for PlanStep {
     fn from(s: &kudu_state::remediate::Step) -> Self {
         PlanStep {
             action: s.action.into(),
-            advisory: s.action.is_advisory(),
+            advisory: s.is_advisory(),
             target: s.target.as_ref().map(|t| t.as_str().to_owned()),
             finding: s.finding.as_str().to_owned(),
             risk: s.risk.into(),

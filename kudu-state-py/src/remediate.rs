@@ -48,7 +48,7 @@ impl From<kudu_state::remediate::Step> for PyStep {
             risk: core.risk.into(),
             reason: core.reason.clone(),
             until: core.until,
-            is_advisory: core.action.is_advisory(),
+            is_advisory: core.is_advisory(),
             core,
         }
     }
@@ -237,7 +237,10 @@ pub(crate) fn plan(
         kudu_state::plan(
             &snapshot,
             &diagnosis,
-            kudu_state::PlanOptions { allow_live_lock },
+            kudu_state::PlanOptions {
+                allow_live_lock,
+                ..kudu_state::PlanOptions::default()
+            },
         )
     })
     .py_err(py)

@@ -147,6 +147,17 @@ pub enum Error {
         /// What it means here (with the server's own text, shortened, when it has one).
         reason: String,
     },
+    /// Kudu holds the file open, so the site refused to delete or rewrite it (Windows: a 404 or 409
+    /// saying it is used by another process). The file is there: held, never gone.
+    #[error("`{}` is held open by Kudu on the site ({reason}): a running or hung deployment has it open; nothing was removed. Wait for the deployment, or restart Kudu on the instance that holds it (`kudu-state plan --remote --allow-scm-restart`)", path.display())]
+    HeldOpen {
+        /// The file, relative to the home.
+        path: PathBuf,
+        /// The URL called.
+        url: String,
+        /// The site's own words.
+        reason: String,
+    },
     /// An answer was larger than allowed.
     #[error("the answer of `{url}` is larger than {cap} bytes; not read")]
     BodyTooLarge {
@@ -227,6 +238,7 @@ impl Error {
     /// | `AUTH_FAILED` | 401/403: the credentials were refused; the message says what to check |
     /// | `REDIRECT_REFUSED` | a redirect, never followed: the URL's form is wrong |
     /// | `HTTP_ERROR` | another status the operation cannot use; see [`Error::status`] |
+    /// | `HELD_OPEN` | Kudu holds the file open (a deployment's lock): it cannot be removed or rewritten |
     /// | `BODY_TOO_LARGE` | an answer over its byte cap |
     /// | `BAD_RESPONSE` | an answer that does not have the expected form |
     /// | `NO_CREDENTIALS` | no credential source was found |
@@ -251,6 +263,7 @@ impl Error {
             Error::AuthFailed { .. } => "AUTH_FAILED",
             Error::Redirected { .. } => "REDIRECT_REFUSED",
             Error::HttpStatus { .. } => "HTTP_ERROR",
+            Error::HeldOpen { .. } => "HELD_OPEN",
             Error::BodyTooLarge { .. } => "BODY_TOO_LARGE",
             Error::BadResponse { .. } => "BAD_RESPONSE",
             Error::NoCredentials { .. } => "NO_CREDENTIALS",
@@ -271,7 +284,8 @@ impl Error {
             | Error::PreconditionFailed { path, .. }
             | Error::ApplyLocked { path }
             | Error::UndoConflict { path, .. }
-            | Error::Protected { path, .. } => Some(path),
+            | Error::Protected { path, .. }
+            | Error::HeldOpen { path, .. } => Some(path),
             Error::CredentialFailed { path, .. } => path.as_deref(),
             Error::Invalid { .. }
             | Error::UrlRefused { .. }
@@ -298,6 +312,7 @@ impl Error {
             | Error::AuthFailed { url, .. }
             | Error::Redirected { url, .. }
             | Error::HttpStatus { url, .. }
+            | Error::HeldOpen { url, .. }
             | Error::BodyTooLarge { url, .. }
             | Error::BadResponse { url, .. }
             | Error::SiteNotFound { url, .. }

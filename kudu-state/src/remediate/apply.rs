@@ -13,9 +13,11 @@ use super::{Action, Op, Plan, Step, TargetKind, check_op, home};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::store::local::{
-    HomeLock, create_dirs_no_follow, digest, lstat_opt, read_capped, write_atomic,
+    COPY_CAP, HomeLock, create_dirs_no_follow, digest, lstat_opt, read_capped, write_atomic,
 };
-use crate::store::{EntryKind, RelPath, Store, file_digest, read_whole, tree_digest};
+use crate::store::{
+    EntryKind, RelPath, Store, file_digest, read_whole, read_whole_bytes, tree_digest,
+};
 
 /// Largest file apply reads whole (status files, `active`, `log.xml`); logs are only appended to.
 const READ_CAP: u64 = crate::store::local::REWRITE_CAP;
@@ -167,6 +169,16 @@ pub(crate) fn run_on(
 ) -> Result<ApplyReport> {
     let plan_id = plan.id();
     let mut backup = find_unfinished(root, plan, &plan_id, crash_after)?;
+    if backup.is_none() {
+        // A fresh apply: the whole plan must still describe the home, or nothing is changed. Each
+        // step is checked again just before it runs (then by content: an earlier step's touch of
+        // `active` gives it a new ETag).
+        for step in plan.steps.iter().filter(|s| !s.is_advisory()) {
+            if !already_done(place, step)? {
+                check_precondition(place, step, Version::Planned)?;
+            }
+        }
+    }
     let mut report = ApplyReport {
         backup: None,
         resumed: backup.is_some(),
@@ -174,7 +186,7 @@ pub(crate) fn run_on(
     };
     for (index, step) in plan.steps.iter().enumerate() {
         let journaled = backup.as_ref().and_then(|b| b.step(index));
-        let outcome = if step.action.is_advisory() || step.ops.is_empty() {
+        let outcome = if step.is_advisory() {
             StepOutcome::Advisory
         } else if journaled.is_some_and(|s| s.done) {
             StepOutcome::Applied
@@ -196,14 +208,14 @@ pub(crate) fn run_on(
                         for dir in step.ops.iter().filter_map(|op| match op {
                             Op::Write { path, .. } | Op::Create { path, .. } => path.parent(),
                             Op::TouchActive => RelPath::new("site/deployments").ok(),
-                            Op::Move { .. } | Op::Append { .. } => None,
+                            Op::Move { .. } | Op::Append { .. } | Op::RestartKudu { .. } => None,
                         }) {
                             place.clean_up(&dir)?;
                         }
                         changes
                     }
                     None => {
-                        check_precondition(place, step)?;
+                        check_precondition(place, step, Version::AnyWithSameContent)?;
                         let changes = step
                             .ops
                             .iter()
@@ -273,7 +285,10 @@ fn find_unfinished(
         .collect();
     dirs.sort();
     for dir in dirs.into_iter().rev() {
-        if lstat_opt(&dir.join(super::journal::JOURNAL))?.is_none() {
+        // The backup root also holds a remote apply's `apply.lock`.
+        if lstat_opt(&dir)?.is_none_or(|m| m.kind != EntryKind::Dir)
+            || lstat_opt(&dir.join(super::journal::JOURNAL))?.is_none()
+        {
             continue;
         }
         let b = Backup::open(&dir, crash_after)?;
@@ -311,13 +326,22 @@ fn already_done(place: &dyn Place, step: &Step) -> Result<bool> {
                     return Ok(false);
                 }
             }
-            Op::Append { .. } | Op::TouchActive => {}
+            Op::Append { .. } | Op::TouchActive | Op::RestartKudu { .. } => {}
         }
     }
     Ok(any)
 }
 
-fn check_precondition(place: &dyn Place, step: &Step) -> Result<()> {
+/// How strictly [`check_precondition`] compares a file with the plan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// The very version planned: same content and, over Kudu's API, same ETag.
+    Planned,
+    /// The same content.
+    AnyWithSameContent,
+}
+
+fn check_precondition(place: &dyn Place, step: &Step, version: Version) -> Result<()> {
     let (Some(target), Some(pre)) = (&step.target, &step.precondition) else {
         return Ok(());
     };
@@ -336,10 +360,16 @@ fn check_precondition(place: &dyn Place, step: &Step) -> Result<()> {
             kind_name(kind)
         ));
     }
-    let current = match kind {
-        TargetKind::Dir => Some(tree_digest(store, target, super::plan::MAX_TREE)?),
-        TargetKind::File => file_digest(store, target)?,
-        TargetKind::Absent | TargetKind::Other => None,
+    let (current, etag) = match kind {
+        TargetKind::Dir => (
+            Some(tree_digest(store, target, super::plan::MAX_TREE)?),
+            None,
+        ),
+        TargetKind::File => {
+            let bytes = read_whole_bytes(store, target, READ_CAP)?;
+            (Some(digest(&bytes.data)), bytes.etag)
+        }
+        TargetKind::Absent | TargetKind::Other => (None, None),
     };
     if current != pre.digest {
         return fail(if kind == TargetKind::Dir {
@@ -347,6 +377,14 @@ fn check_precondition(place: &dyn Place, step: &Step) -> Result<()> {
         } else {
             "its content changed".to_owned()
         });
+    }
+    if let Some(planned) = pre.etag.as_ref().filter(|_| version == Version::Planned)
+        && etag.as_ref() != Some(planned)
+    {
+        return fail(format!(
+            "it was written since the plan (ETag {planned}, now {})",
+            etag.as_deref().unwrap_or("none")
+        ));
     }
     Ok(())
 }
@@ -386,13 +424,7 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
             let original = match &meta {
                 Some(m) => {
                     let rel = Backup::original_path(index, path);
-                    let bytes = read_whole(store, path, READ_CAP)?;
-                    let dest = b.full(&rel);
-                    if let Some(parent) = dest.parent() {
-                        fs_err::create_dir_all(parent)
-                            .map_err(|e| Error::io("create", parent, e))?;
-                    }
-                    write_atomic(&dest, &bytes, m.modified)?;
+                    keep_original(b, &rel, &read_whole(store, path, READ_CAP)?, m.modified)?;
                     Some(rel)
                 }
                 None => None,
@@ -410,13 +442,26 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
         },
         Op::Append { path, text } => {
             let meta = store.meta(path)?;
+            let original = match &meta {
+                Some(m) if !place.appends_in_place() => {
+                    let rel = Backup::original_path(index, path);
+                    keep_original(b, &rel, &read_whole(store, path, COPY_CAP)?, m.modified)?;
+                    Some(rel)
+                }
+                _ => None,
+            };
             Done::Appended {
                 path: path.clone(),
                 original_len: meta.as_ref().map_or(0, |m| m.size),
                 original_mtime: meta.and_then(|m| m.modified),
                 text: text.clone(),
+                original,
             }
         }
+        Op::RestartKudu { instance, lock } => Done::Restarted {
+            lock: lock.clone(),
+            instance: instance.clone(),
+        },
         Op::TouchActive => {
             let rel = RelPath::new("site/deployments/active")?;
             let meta = store.meta(&rel)?;
@@ -427,6 +472,15 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
             }
         }
     })
+}
+
+/// Keeps `bytes`, a file's content before a step changes it, at `rel` in the backup folder.
+fn keep_original(b: &Backup, rel: &str, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {
+    let dest = b.full(rel);
+    if let Some(parent) = dest.parent() {
+        fs_err::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    write_atomic(&dest, bytes, mtime)
 }
 
 /// Makes one journaled change. Each arm first recognises a change an interrupted apply already made,
@@ -460,7 +514,7 @@ fn perform(
                 Some(rel) => Some(digest(&read_capped(&b.full(rel), READ_CAP)?)),
                 None => None,
             };
-            if current != original_digest {
+            if current != original_digest && !cut_short(store, path, content.as_bytes())? {
                 return Err(changed_meanwhile(path, "it changed"));
             }
             place.write(path, content.as_bytes(), Some(now))
@@ -473,13 +527,28 @@ fn perform(
             }),
             None => place.create(path, content.as_bytes(), now),
         },
-        (Op::Append { path, text }, Done::Appended { original_len, .. }) => {
+        (
+            Op::Append { path, text },
+            Done::Appended {
+                original_len,
+                original,
+                ..
+            },
+        ) => {
             let len = store.meta(path)?.map_or(0, |m| m.size);
             let whole = original_len + text.len() as u64;
             if len == whole {
                 return place.set_mtime(path, now).map(|_| ());
             }
             if len < *original_len || len > whole {
+                // A whole-file rewrite cut short leaves a prefix of the original and the entry.
+                if let Some(rel) = original {
+                    let mut intended = read_capped(&b.full(rel), COPY_CAP)?;
+                    intended.extend_from_slice(text.as_bytes());
+                    if cut_short(store, path, &intended)? {
+                        return place.write(path, &intended, Some(now));
+                    }
+                }
                 return Err(changed_meanwhile(path, "the log changed"));
             }
             if len > *original_len {
@@ -489,6 +558,9 @@ fn perform(
             place.append(path, text.as_bytes(), now)
         }
         (Op::TouchActive, Done::Touched { path, .. }) => place.touch(path, now),
+        (Op::RestartKudu { instance, lock }, Done::Restarted { .. }) => {
+            place.restart_kudu(instance, lock).map(|_| ())
+        }
         _ => Err(Error::invalid(
             "journal",
             format!(
@@ -496,5 +568,17 @@ fn perform(
                 b.dir.display()
             ),
         )),
+    }
+}
+
+/// Whether the file at `path` holds a strict prefix of `intended`: a write over Kudu's API (which
+/// writes into the file itself) that broke off. Only such a file may be written again on resume.
+fn cut_short(store: &dyn Store, path: &RelPath, intended: &[u8]) -> Result<bool> {
+    match store.meta(path)? {
+        Some(m) if m.kind == EntryKind::File && m.size < intended.len() as u64 => {
+            let now = read_whole(store, path, intended.len() as u64)?;
+            Ok(intended.starts_with(&now))
+        }
+        _ => Ok(false),
     }
 }

@@ -55,7 +55,13 @@ pub(crate) enum Done {
         original_len: u64,
         original_mtime: Option<DateTime<Utc>>,
         text: String,
+        /// A copy of the file before, in the backup folder, where the place rewrites a file whole to
+        /// append (over Kudu's API): an interrupted rewrite can then be told from a changed log.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        original: Option<String>,
     },
+    /// Kudu's process on `instance` was ended to release `lock` (cannot be undone).
+    Restarted { lock: RelPath, instance: String },
     /// `active`'s time was set (or it was created empty).
     Touched {
         path: RelPath,
@@ -72,6 +78,7 @@ impl Done {
             | Done::Created { path, .. }
             | Done::Appended { path, .. }
             | Done::Touched { path, .. } => path,
+            Done::Restarted { lock, .. } => lock,
         }
     }
 }

@@ -29,9 +29,12 @@ pub use apply::apply_crashing_after;
 pub use apply::{
     ApplyOptions, ApplyReport, StepOutcome, StepReport, apply, apply_with_progress, state_dir,
 };
+pub(crate) use apply::{check_ops, named_backup_root, run_on};
 pub use home::HomeIdentity;
+pub(crate) use journal::Backup;
 pub use place::{LocalPlace, Place};
 pub use plan::{PlanOptions, plan, plan_site};
+pub(crate) use undo::undo_on;
 pub use undo::{UndoReport, undo};
 
 /// Version of the plan and journal JSON. 2: preconditions carry a documented folder digest
@@ -61,16 +64,10 @@ named_enum! {
         RepairStatusXml => "repair-status-xml",
         /// Rewrite `active` as the exact id Kudu expects.
         RepairActive => "repair-active",
-        /// Advice only, never executed: restart the SCM (Kudu) site.
+        /// Restart the SCM (Kudu) site. Advice (no ops) unless the plan was made over Kudu's API for a
+        /// Windows lock proven held by a stalled deployment and with `allow_scm_restart`: then one
+        /// [`Op::RestartKudu`] ends Kudu's process on the holder's instance.
         RestartScm => "restart-scm",
-    }
-}
-
-impl Action {
-    /// True for steps that touch nothing (`wait`, `restart-scm`).
-    #[must_use]
-    pub fn is_advisory(self) -> bool {
-        matches!(self, Action::Wait | Action::RestartScm)
     }
 }
 
@@ -129,6 +126,11 @@ pub struct Precondition {
     /// `<path>\t<kind>\t<size>\t<mtime ns>\n` lines sorted by path (see the README's plan format); `None`
     /// for anything else. Stable across versions: a stored plan is checked by the same rule.
     pub digest: Option<String>,
+    /// The site's ETag of the file read (a plan made over Kudu's API): apply refuses the step when
+    /// the file was written since, even with the same bytes. A folder has none: its digest already
+    /// covers each file's exact last-write time, which is what Kudu's ETag encodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 /// One primitive change. A step is a short list of these, fixed at plan time so the plan says exactly
@@ -171,6 +173,16 @@ pub enum Op {
     /// Set `active`'s mtime to the plan time (Kudu does this on every status write; it invalidates the
     /// `/api/deployments` cache), creating it empty if missing, as Kudu does.
     TouchActive,
+    /// End Kudu's process on one instance (`DELETE /api/processes/0` pinned to it), which closes the
+    /// deployment lock it holds open; the app keeps running, a build running there is ended too.
+    /// Kudu restarts with the next request. Only over Kudu's API, only on Windows, and cannot be
+    /// undone: apply proves again, just before, that Kudu there still holds `lock`.
+    RestartKudu {
+        /// The instance (its `ARRAffinity` name) whose Kudu holds the lock.
+        instance: String,
+        /// The lock file it holds (`site/locks/deployments.lock`).
+        lock: RelPath,
+    },
 }
 
 impl Op {
@@ -182,7 +194,7 @@ impl Op {
             | Op::Write { path, .. }
             | Op::Create { path, .. }
             | Op::Append { path, .. } => Some(path),
-            Op::TouchActive => None,
+            Op::TouchActive | Op::RestartKudu { .. } => None,
         }
     }
 }
@@ -206,6 +218,14 @@ pub struct Step {
     pub until: Option<DateTime<Utc>>,
     /// The changes, in order (empty for advisory steps).
     pub ops: Vec<Op>,
+}
+
+impl Step {
+    /// True for a step that changes nothing: `wait`, and `restart-scm` as advice.
+    #[must_use]
+    pub fn is_advisory(&self) -> bool {
+        self.ops.is_empty()
+    }
 }
 
 /// Where a remote plan applies.
@@ -309,6 +329,16 @@ pub fn check_op(op: &Op, home: &std::path::Path, active: Option<&str>) -> Result
     };
     match op {
         Op::TouchActive => Ok(()),
+        Op::RestartKudu { lock, .. } => {
+            if lock.as_str() == "site/locks/deployments.lock" {
+                Ok(())
+            } else {
+                refuse(
+                    lock,
+                    "Kudu is restarted only to release the Windows deployments.lock it holds",
+                )
+            }
+        }
         Op::Move { path } => match parts(path).as_slice() {
             [s, l, d] if s == "site" && l == "locks" && d == "deployment" => Ok(()),
             [s, d, id] if s == "site" && d == "deployments" && record_folder(id) => {

@@ -82,6 +82,33 @@ pub trait Place: Send + Sync {
     /// # Errors
     /// The listing's or removal's error.
     fn clean_up(&self, dir: &RelPath) -> Result<()>;
+
+    /// Whether [`Place::append`] adds to the file in place. Over Kudu's API it rewrites the whole
+    /// file, which a broken connection can leave cut short, so apply keeps the original first.
+    fn appends_in_place(&self) -> bool {
+        true
+    }
+
+    /// Whether a [`Place::move_out`] of a folder can stop halfway with the folder in both places:
+    /// over Kudu's API a folder is copied, then deleted file by file. Undo then puts back only the
+    /// files missing from the site (refusing any that differ).
+    fn moves_in_parts(&self) -> bool {
+        false
+    }
+
+    /// Ends Kudu's process on `instance` to release the Windows `lock` it holds open, after proving
+    /// again that it still holds it (`Ok(false)`: it no longer does, nothing was sent).
+    ///
+    /// # Errors
+    /// `INVALID_INPUT` where there is no Kudu to restart (a home on a disk); `PRECONDITION_FAILED`
+    /// when the holder cannot be asked; the request's error.
+    fn restart_kudu(&self, instance: &str, lock: &RelPath) -> Result<bool> {
+        let _ = (instance, lock);
+        Err(crate::error::Error::invalid(
+            "plan",
+            "restarting Kudu is done over its API (--remote); a home on a disk has no Kudu to restart",
+        ))
+    }
 }
 
 /// A home on a disk: moves are renames into a backup on the same file system, writes are atomic

@@ -23,12 +23,16 @@ use crate::snapshot::Snapshot;
 use crate::status_xml::{self, DeployStatus, StatusDoc, StatusXml};
 use crate::store::local::{REWRITE_CAP, digest};
 use crate::store::{
-    Content, EntryKind, LocalStore, RelPath, Store, file_digest, read_whole, tree_digest,
+    Content, EntryKind, LocalStore, RelPath, Store, file_digest, read_whole, read_whole_bytes,
+    tree_digest,
 };
 
 /// The error entry Kudu appends when it fails an orphaned record (spec §7.2).
 pub const UNKNOWN_ERROR_MESSAGE: &str =
     "An unknown error has occurred. Check the diagnostic log for details.";
+
+/// Windows Kudu's deployment lock file.
+const WINDOWS_LOCK: &str = "site/locks/deployments.lock";
 
 /// Largest folder (in entries) a plan moves; a record folder has five files.
 pub(crate) const MAX_TREE: usize = 10_000;
@@ -39,6 +43,11 @@ pub struct PlanOptions {
     /// Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
     /// deployment becomes possible; the plan says so.
     pub allow_live_lock: bool,
+    /// Over Kudu's API, on Windows: end Kudu's process on the instance that holds `deployments.lock`
+    /// open for a deployment proven stalled (`DELETE /api/processes/0` pinned to it), instead of only
+    /// advising it. Ends any build running there; never the app; cannot be undone.
+    #[serde(default)]
+    pub allow_scm_restart: bool,
 }
 
 /// Builds the plan for `diagnosis` of `snapshot`. Reads the files it will touch to capture their
@@ -222,20 +231,34 @@ fn build(
 
     let stuck_lock = diagnosis.findings.iter().find(|f| {
         f.code == FindingCode::DeploymentStalled
-            || (f.code == FindingCode::LinuxLockLive && f.verdict == Verdict::Stuck)
+            || (matches!(
+                f.code,
+                FindingCode::LinuxLockLive | FindingCode::WindowsLockFile
+            ) && f.verdict == Verdict::Stuck)
     });
-    if let Some(f) = stuck_lock.filter(|_| !stalled_lock) {
+    let restart = stuck_lock
+        .filter(|_| !stalled_lock)
+        .and_then(|f| b.held_lock_holder().map(|instance| (f, instance)));
+    if let Some((f, instance)) = restart.as_ref().filter(|_| options.allow_scm_restart) {
+        b.attempt(Action::RestartScm, &RelPath::new(WINDOWS_LOCK)?, |b| {
+            b.restart_kudu(f, instance)
+        });
+    } else if let Some(f) = stuck_lock.filter(|_| !stalled_lock) {
         let linux = snapshot.platform() == Platform::Linux;
+        let mut reason = if linux {
+            "a hung deployment holds the lock. Restart the Kudu (SCM) container: Kudu deletes the lock at start-up and fails the record 180 s later. On Linux that is `az webapp restart` (the app restarts too); or wait for the lock's expiry. Re-run with --allow-live-lock to move the lock instead (a concurrent deployment becomes possible)".to_owned()
+        } else {
+            "a hung deployment holds deployments.lock open. Restart only the SCM site — kill Kudu's own process (Kudu console: `DELETE /api/processes/0`, the app keeps running); Kudu fails the record at its next read. Deleting the lock file cannot work while it is held".to_owned()
+        };
+        if restart.is_some() {
+            reason.push_str(". Re-run with --allow-scm-restart to have kudu-state do exactly that on the holder's instance");
+        }
         b.steps.push(Step {
             action: Action::RestartScm,
             target: None,
             finding: f.code,
             risk: Risk::Medium,
-            reason: if linux {
-                "a hung deployment holds the lock. Restart the Kudu (SCM) container: Kudu deletes the lock at start-up and fails the record 180 s later. On Linux that is `az webapp restart` (the app restarts too); or wait for the lock's expiry. Re-run with --allow-live-lock to move the lock instead (a concurrent deployment becomes possible)".to_owned()
-            } else {
-                "a hung deployment holds deployments.lock open. Restart only the SCM site — kill Kudu's own process (Kudu console: `DELETE /api/processes/0`, the app keeps running); Kudu fails the record at its next read. Deleting the lock file cannot work while it is held".to_owned()
-            },
+            reason,
             precondition: None,
             until: None,
             ops: Vec::new(),
@@ -246,6 +269,13 @@ fn build(
         && stuck_lock.is_none()
     {
         b.notes.push("deployments.lock is left alone: a held one cannot be deleted, and Kudu deletes an unheld one itself".to_owned());
+    }
+    if options.allow_scm_restart && restart.is_none() {
+        b.notes.push(if b.site.is_none() {
+            "--allow-scm-restart needs the site (--remote): Kudu is restarted over its API".to_owned()
+        } else {
+            "--allow-scm-restart: nothing to restart — no deployments.lock proven held (by Kudu's open handles on the instance asked) by a stalled deployment".to_owned()
+        });
     }
     if diagnosis.has(FindingCode::SettingsXmlCorrupt) {
         b.notes.push("settings.xml is corrupt and Kudu deletes it at start-up; kudu-state cannot know the settings it held — copy it away and re-apply them through /api/settings".to_owned());
@@ -364,6 +394,38 @@ impl Builder<'_> {
         self.active_id().is_some_and(|a| a.eq_ignore_ascii_case(id))
     }
 
+    /// The instance whose Kudu is proven to hold the Windows lock open, for a plan made over Kudu's
+    /// API of a Windows site (the proof is Kudu's open handles on the instance that answered).
+    fn held_lock_holder(&self) -> Option<String> {
+        if self.site.is_none() || self.s.platform() != Platform::Windows {
+            return None;
+        }
+        let proof = self.s.locks.windows_deployment.as_ref()?.held.as_ref()?;
+        proof.held.then(|| proof.instance.clone())
+    }
+
+    /// The executable `restart-scm`: end Kudu's process on `instance`, guarded by the lock file as it
+    /// is now (a new acquisition changes its content and ETag) and re-proven held just before.
+    fn restart_kudu(&mut self, f: &Finding, instance: &str) -> Result<()> {
+        let lock = RelPath::new(WINDOWS_LOCK)?;
+        let step = Step {
+            action: Action::RestartScm,
+            target: Some(lock.clone()),
+            finding: f.code,
+            risk: Risk::High,
+            reason: format!(
+                "Kudu on instance {instance} holds deployments.lock open for a deployment that has stalled. End Kudu's process on that instance only (DELETE /api/processes/0 pinned to it): its handle closes, Kudu restarts with the next request and deletes the stale lock; the app keeps running, a build running there ends too. Cannot be undone; re-checked just before (the lock unchanged, still held there)"
+            ),
+            precondition: Some(self.precondition(&lock)?),
+            until: None,
+            ops: vec![Op::RestartKudu {
+                instance: instance.to_owned(),
+                lock,
+            }],
+        };
+        self.push(step)
+    }
+
     fn has_step_for(&self, path: &RelPath) -> bool {
         self.steps.iter().any(|s| s.target.as_ref() == Some(path))
     }
@@ -371,15 +433,20 @@ impl Builder<'_> {
     fn precondition(&self, path: &RelPath) -> Result<Precondition> {
         let meta = self.store.meta(path)?;
         let kind = TargetKind::of(meta.as_ref());
+        let (digest, etag) = match kind {
+            TargetKind::Dir => (Some(tree_digest(self.store, path, MAX_TREE)?), None),
+            TargetKind::File => {
+                let bytes = read_whole_bytes(self.store, path, REWRITE_CAP)?;
+                (Some(digest(&bytes.data)), bytes.etag)
+            }
+            TargetKind::Absent | TargetKind::Other => (None, None),
+        };
         Ok(Precondition {
             kind,
             size: meta.as_ref().map_or(0, |m| m.size),
             mtime: meta.and_then(|m| m.modified),
-            digest: match kind {
-                TargetKind::Dir => Some(tree_digest(self.store, path, MAX_TREE)?),
-                TargetKind::File => Some(digest(&read_whole(self.store, path, REWRITE_CAP)?)),
-                TargetKind::Absent | TargetKind::Other => None,
-            },
+            digest,
+            etag,
         })
     }
 

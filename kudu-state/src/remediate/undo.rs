@@ -14,7 +14,7 @@ use super::home;
 use super::journal::{Backup, Done, JournalState};
 use super::place::{LocalPlace, Place};
 use crate::error::{Error, Result};
-use crate::store::local::{digest, lstat_opt, read_capped};
+use crate::store::local::{COPY_CAP, digest, local_tree, lstat_opt, read_capped};
 use crate::store::{EntryKind, RelPath, file_digest};
 
 /// The result of [`undo`].
@@ -29,6 +29,8 @@ pub struct UndoReport {
     /// Paths restored whose last write time could not be put back: Kudu's REST API cannot set a
     /// file's time (a file put back over it gets the time of the write). Empty for a local home.
     pub times_not_restored: Vec<String>,
+    /// What apply did that nothing can reverse, one line each (Kudu's process ended on an instance).
+    pub irreversible: Vec<String>,
 }
 
 enum Fix {
@@ -64,6 +66,7 @@ pub(crate) fn undo_on(mut b: Backup, place: &dyn Place) -> Result<UndoReport> {
         restored: Vec::new(),
         already_undone: false,
         times_not_restored: Vec::new(),
+        irreversible: Vec::new(),
     };
     if b.state == JournalState::Undone {
         report.already_undone = true;
@@ -78,6 +81,11 @@ pub(crate) fn undo_on(mut b: Backup, place: &dyn Place) -> Result<UndoReport> {
         fixes.push(check(place, &b, d, &mut after_newer)?);
     }
     for (d, fix) in changes.iter().zip(fixes) {
+        if let Done::Restarted { instance, .. } = d {
+            report.irreversible.push(format!(
+                "Kudu's process on instance {instance} was ended (it restarted by itself)"
+            ));
+        }
         if let Fix::Restore = fix {
             if !restore(place, &b, d)? {
                 report.times_not_restored.push(d.path().to_string());
@@ -110,6 +118,7 @@ fn check(
             match (here, kept) {
                 (false, true) => Ok(Fix::Restore),
                 (true, false) => Ok(Fix::Skip),
+                (true, true) if place.moves_in_parts() => partly_moved(place, from, &b.full(to)),
                 (true, true) => Err(conflict(
                     from,
                     "something new exists where the moved folder was",
@@ -170,13 +179,42 @@ fn check(
             Err(conflict(path, "the log grew since apply appended to it"))
         }
         Done::Touched { .. } => Ok(Fix::Restore),
+        Done::Restarted { .. } => Ok(Fix::Skip),
     }
+}
+
+/// A move over Kudu's API that stopped halfway: the path is on the site and in the backup. Every file
+/// still on the site must be the one kept; the files that are not there are put back.
+fn partly_moved(place: &dyn Place, from: &RelPath, kept: &Path) -> Result<Fix> {
+    let store = place.store();
+    let mut missing = false;
+    for (rel, kind) in local_tree(kept, super::plan::MAX_TREE)? {
+        let path = if rel.is_empty() {
+            from.clone()
+        } else {
+            RelPath::new(&format!("{from}/{rel}"))?
+        };
+        match (kind, store.meta(&path)?) {
+            (_, None) => missing = true,
+            (EntryKind::Dir, Some(m)) if m.kind == EntryKind::Dir => {}
+            (EntryKind::File, Some(m)) if m.kind == EntryKind::File => {
+                let local = digest(&read_capped(&kept.join(rel.as_str()), COPY_CAP)?);
+                if file_digest(store, &path)?.as_deref() != Some(local.as_str()) {
+                    return Err(conflict(&path, "it changed since apply copied it"));
+                }
+            }
+            _ => return Err(conflict(&path, "something else is there now")),
+        }
+    }
+    Ok(if missing { Fix::Restore } else { Fix::Skip })
 }
 
 /// Restores one change; `false` when its file's time could not be put back (over Kudu's API).
 fn restore(place: &dyn Place, b: &Backup, d: &Done) -> Result<bool> {
     match d {
-        Done::Moved { from, to } => place.move_back(&b.full(to), from).map(|()| true),
+        Done::Moved { from, to } => place
+            .move_back(&b.full(to), from)
+            .map(|()| place.sets_times()),
         Done::Wrote {
             path,
             original,
@@ -223,5 +261,6 @@ fn restore(place: &dyn Place, b: &Backup, d: &Done) -> Result<bool> {
                 .map(|()| true),
             _ => Ok(true),
         },
+        Done::Restarted { .. } => Ok(true),
     }
 }

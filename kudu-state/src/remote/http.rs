@@ -203,7 +203,9 @@ impl HttpClient {
     pub(crate) fn execute(&self, call: &Call<'_>) -> Result<Answer> {
         check_url(&call.url)?;
         let shown = redact(&call.url);
-        let idempotent = !matches!(call.method, Method::PostForm(_));
+        // Only reads are sent again by themselves. A write that broke off may have been made: the
+        // repair that sent it reads the file again and decides (an interrupted apply is resumed).
+        let idempotent = matches!(call.method, Method::Get | Method::Head);
         let options = &self.inner.options;
         let mut attempt = 0u32;
         loop {
@@ -287,6 +289,8 @@ impl HttpClient {
         match &call.method {
             Method::Get => with_headers!(agent.get(&call.url)).call(),
             Method::Head => with_headers!(agent.head(&call.url)).call(),
+            Method::Put(body) => with_headers!(agent.put(&call.url)).send(body.as_slice()),
+            Method::Delete => with_headers!(agent.delete(&call.url)).call(),
             Method::PostForm(form) => with_headers!(
                 agent
                     .post(&call.url)
@@ -377,11 +381,15 @@ impl Drop for Permit {
     }
 }
 
-/// The methods kudu-state sends. The SCM site only ever gets GET and HEAD (see
-/// [`super::scm`]); the form POST is for Entra's token endpoint.
+/// The methods kudu-state sends. Reads are GET and HEAD (see [`super::scm`]); PUT and DELETE are a
+/// repair's guarded writes (see [`super::writer`]); the form POST is for Entra's token endpoint.
+#[derive(Clone)]
 pub(crate) enum Method {
     Get,
     Head,
+    /// A file's new bytes.
+    Put(Vec<u8>),
+    Delete,
     /// A form body (it holds a client assertion, so it is a secret).
     PostForm(Secret),
 }
@@ -549,9 +557,16 @@ impl Answer {
     /// A short text of the body for an error message (the server's `Message` when it is Web API
     /// JSON), never more than 300 characters.
     pub fn error_text(self) -> String {
+        self.error_body().1
+    }
+
+    /// The body as the server sent it (at most 16 KiB, lossy UTF-8), and [`Answer::error_text`]
+    /// of it: a Web API error's `Message` can be generic ("An error has occurred.") where its
+    /// `ExceptionMessage` says what happened.
+    pub fn error_body(self) -> (String, String) {
         let bytes = self.read_all(16 * 1024).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        let text = serde_json::from_str::<serde_json::Value>(&text)
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let short = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| {
                 ["Message", "message", "ExceptionMessage"]
@@ -563,9 +578,9 @@ impl Answer {
                             .map(str::to_owned)
                     })
             })
-            .unwrap_or_else(|| text.into_owned());
-        let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        one_line.chars().take(300).collect()
+            .unwrap_or_else(|| text.clone());
+        let one_line = short.split_whitespace().collect::<Vec<_>>().join(" ");
+        (text, one_line.chars().take(300).collect())
     }
 }
 

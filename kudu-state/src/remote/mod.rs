@@ -56,10 +56,12 @@ mod entra;
 mod env;
 mod http;
 mod publish_profile;
+mod repair;
 mod scm;
 mod secret;
 mod store;
 mod url;
+mod writer;
 
 use std::path::PathBuf;
 
@@ -71,9 +73,13 @@ pub use http::{
     DEFAULT_MAX_IN_FLIGHT, HttpClient, HttpOptions, MAX_IN_FLIGHT_LIMIT, RequestStats, USER_AGENT,
 };
 pub use publish_profile::PublishProfile;
+#[cfg(feature = "fixture")]
+pub use repair::apply_site_crashing_after;
+pub use repair::{SiteApplyOptions, apply_site, default_backup_root, plan_site_repair, undo_site};
 pub use secret::{CredentialSource, Credentials, Secret};
 pub use store::{KuduProcess, RemoteStore};
 pub use url::SiteUrl;
+pub use writer::RemotePlace;
 
 use crate::error::{Error, Result};
 

@@ -1,6 +1,8 @@
-//! The only way the remote store reaches the SCM site: GET or HEAD of a VFS path, or GET of Kudu's
-//! own process. No other method and no other route can be expressed, so the store cannot call
-//! `/api/deployments*`, `/api/isdeploying` (which delete and purge state) or anything that writes.
+//! How kudu-state reaches the SCM site. The store reads only through [`ScmReader::read`]: GET or
+//! HEAD of a VFS path, or GET of Kudu's own process; no other route can be expressed, so it cannot
+//! call `/api/deployments*`, `/api/isdeploying` (which delete and purge state). A repair's writes
+//! (PUT and DELETE of VFS paths, each with its precondition, and Kudu's restart) are built in
+//! `super::writer` and sent through [`ScmReader::exchange`].
 
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
@@ -253,8 +255,7 @@ impl ScmReader {
     }
 
     /// Sends one read. `range` is a `Range` value; HEAD asks for the body as it is (no gzip), so
-    /// `Content-Length` is the file's size. A 401 to an Entra token that can be renewed (it
-    /// expired during a long wait) renews it and sends the read once more.
+    /// `Content-Length` is the file's size.
     pub(crate) fn read(
         &self,
         method: ReadMethod,
@@ -262,17 +263,43 @@ impl ScmReader {
         range: Option<String>,
         affinity: &Affinity,
     ) -> Result<Answer> {
+        let mut headers = Vec::new();
+        if let Some(range) = range {
+            headers.push(("Range", range));
+        }
+        let method = match method {
+            ReadMethod::Get => Method::Get,
+            ReadMethod::Head => {
+                headers.push(("Accept-Encoding", "identity".to_owned()));
+                Method::Head
+            }
+        };
+        self.exchange(&method, self.url(route), &headers, affinity)
+    }
+
+    /// Sends one request to the SCM site with the site's credentials and the store's instance
+    /// affinity, keeping the site's clock. A 401 to an Entra token that can be renewed (it expired
+    /// during a long wait) renews it and sends the request once more: Kudu refused it unread. The
+    /// method is the caller's: the store only ever passes GET and HEAD ([`ScmReader::read`]); the
+    /// writes of a repair are built in `super::writer`, each with its precondition.
+    pub(crate) fn exchange(
+        &self,
+        method: &Method,
+        url: String,
+        headers: &[(&'static str, String)],
+        affinity: &Affinity,
+    ) -> Result<Answer> {
         let used = self.authorization();
-        let answer = self.send(method, route, range.clone(), affinity, &used)?;
+        let answer = self.send(method, url.clone(), headers, affinity, &used)?;
         if answer.status == 401 && self.refresh.get().is_some() {
             // Renewing makes requests of its own: this one's slot is given back first.
-            let url = answer.url.clone();
+            let shown = answer.url.clone();
             drop(answer);
             if self.renew(&used)? {
-                return self.send(method, route, range, affinity, &self.authorization());
+                return self.send(method, url, headers, affinity, &self.authorization());
             }
             return Err(Error::AuthFailed {
-                url,
+                url: shown,
                 status: 401,
                 check: self.credentials().refusal_hint(),
             });
@@ -282,29 +309,20 @@ impl ScmReader {
 
     fn send(
         &self,
-        method: ReadMethod,
-        route: Route<'_>,
-        range: Option<String>,
+        method: &Method,
+        url: String,
+        headers: &[(&'static str, String)],
         affinity: &Affinity,
         authorization: &Secret,
     ) -> Result<Answer> {
-        let mut headers = Vec::new();
-        if let Some(range) = range {
-            headers.push(("Range", range));
-        }
-        if method == ReadMethod::Head {
-            headers.push(("Accept-Encoding", "identity".to_owned()));
-        }
+        let mut headers = headers.to_vec();
         let (cookie, probe) = affinity.before();
         if let Some(cookie) = &cookie {
             headers.push(("Cookie", format!("ARRAffinity={cookie}")));
         }
         let call = Call {
-            method: match method {
-                ReadMethod::Get => Method::Get,
-                ReadMethod::Head => Method::Head,
-            },
-            url: self.url(route),
+            method: method.clone(),
+            url,
             headers,
             authorization: Some(authorization),
         };
@@ -411,25 +429,37 @@ mod tests {
     use super::*;
 
     /// The code of the store's modules (not their docs or tests) names no other Kudu route and no
-    /// writing method: what the module's structure promises, checked on its text.
+    /// writing method, and the store sends nothing but reads; the writer names no route with side
+    /// effects: what the modules' structure promises, checked on their text.
     #[test]
     fn the_store_code_names_no_side_effect_route_and_no_write() {
-        for (name, text) in [
-            ("scm.rs", include_str!("scm.rs")),
-            ("store.rs", include_str!("store.rs")),
+        let side_effects = [
+            "deployments\"",
+            "isdeploying",
+            "\"/api/scm",
+            "settings",
+            "POST",
+        ];
+        let writes = [
+            "PUT",
+            "DELETE",
+            "PostForm",
+            "Method::Put",
+            "Method::Delete",
+            ".exchange(",
+        ];
+        for (name, text, banned) in [
+            (
+                "scm.rs",
+                include_str!("scm.rs"),
+                &["PUT", "DELETE", "PostForm"][..],
+            ),
+            ("store.rs", include_str!("store.rs"), &writes[..]),
+            ("writer.rs", include_str!("writer.rs"), &[][..]),
         ] {
             let code = text.split("#[cfg(test)]").next().unwrap_or("");
             for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
-                for banned in [
-                    "deployments\"",
-                    "isdeploying",
-                    "\"/api/scm",
-                    "settings",
-                    "PUT",
-                    "DELETE",
-                    "POST",
-                    "PostForm",
-                ] {
+                for banned in side_effects.iter().chain(banned) {
                     assert!(!line.contains(banned), "{name}: `{line}` has {banned}");
                 }
             }

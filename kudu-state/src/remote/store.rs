@@ -240,6 +240,24 @@ impl RemoteStore {
             .clear();
     }
 
+    /// Forgets everything known of `path` and below it (metadata and ETags) after a write changed
+    /// it, so the next question about it asks the site.
+    pub(crate) fn invalidate(&self, path: &RelPath) {
+        self.forget();
+        let below = format!("{path}/");
+        self.shared
+            .etags
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|p, _| p != path && !p.as_str().starts_with(&below));
+    }
+
+    /// The connection to the SCM site and the instance affinity this store sends with: a repair's
+    /// writes (`super::writer`) reach the same instance with the same credentials.
+    pub(crate) fn channel(&self) -> (&ScmReader, &Affinity) {
+        (&self.shared.scm, &self.affinity)
+    }
+
     /// The platform the site runs on, as the local paths of its listings show (`D:\home\...` or
     /// `/home/...`); `None` before a listing.
     #[must_use]

@@ -255,6 +255,10 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     fs_err::read(path).map_err(|e| Error::io("read", path, e))
 }
 
+/// Largest file copied whole over Kudu's API: a file moved into the backup (a record's `log.log`
+/// included) or put back, a log rewritten to append to it.
+pub(crate) const COPY_CAP: u64 = 64 * 1024 * 1024;
+
 /// Largest file kudu-state rewrites or reads whole to guard a rewrite: status files and `active` are a
 /// few KiB, a legacy `log.xml` can reach a few MiB.
 pub(crate) const REWRITE_CAP: u64 = 16 * 1024 * 1024;
@@ -443,6 +447,59 @@ pub(crate) fn move_to(from: &Path, to: &Path) -> Result<()> {
         sync_dir(parent);
     }
     Ok(())
+}
+
+/// Everything under the local path `root` (a folder or a file), `root` itself first as `""`, each as
+/// a `/`-separated path relative to `root` with its kind, every folder before its contents, names
+/// sorted. Links are listed as links, never followed. At most `max` entries.
+///
+/// # Errors
+/// `IO_ERROR` for what cannot be listed, a name that is not UTF-8, or more than `max` entries.
+pub(crate) fn local_tree(root: &Path, max: usize) -> Result<Vec<(String, EntryKind)>> {
+    let mut out = vec![(String::new(), lstat(root)?.kind)];
+    let mut next = 0;
+    while next < out.len() {
+        let (rel, kind) = out[next].clone();
+        next += 1;
+        if kind != EntryKind::Dir {
+            continue;
+        }
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&rel)
+        };
+        let mut names = Vec::new();
+        for entry in fs_err::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))? {
+            let entry = entry.map_err(|e| Error::io("list", &dir, e))?;
+            let name = entry.file_name().into_string().map_err(|_| {
+                Error::io(
+                    "list",
+                    &dir,
+                    std::io::Error::other("a name that is not UTF-8"),
+                )
+            })?;
+            names.push(name);
+        }
+        names.sort();
+        for name in names {
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = lstat(&root.join(&child))?.kind;
+            out.push((child, kind));
+            if out.len() > max {
+                return Err(Error::io(
+                    "list",
+                    root,
+                    std::io::Error::other(format!("more than {max} entries")),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Best-effort fsync of a folder so a rename survives a power cut (not supported everywhere).

@@ -274,6 +274,14 @@ use local::{REWRITE_CAP, digest};
 /// # Errors
 /// What the store returns; `IO_ERROR` for a file over `cap`.
 pub(crate) fn read_whole(store: &dyn Store, path: &RelPath, cap: u64) -> Result<Vec<u8>> {
+    read_whole_bytes(store, path, cap).map(|b| b.data)
+}
+
+/// [`read_whole`], keeping what the read says of the version read (its metadata and ETag).
+///
+/// # Errors
+/// As [`read_whole`].
+pub(crate) fn read_whole_bytes(store: &dyn Store, path: &RelPath, cap: u64) -> Result<Bytes> {
     let bytes = store.read_head(path, cap)?;
     if bytes.is_partial() {
         return Err(Error::io(
@@ -282,7 +290,7 @@ pub(crate) fn read_whole(store: &dyn Store, path: &RelPath, cap: u64) -> Result<
             std::io::Error::other(format!("larger than {cap} bytes")),
         ));
     }
-    Ok(bytes.data)
+    Ok(bytes)
 }
 
 /// The digest of a regular file, a marker that equals no digest for anything else (a link, a folder),

@@ -229,12 +229,12 @@ proptest! {
                 prop_assert!(s.notes.iter().any(|x| x.path == note), "{:?}", s.notes);
             }
         }
-        let plan = kudu_state::plan(&s, &d, PlanOptions { allow_live_lock }).expect("plan");
+        let plan = kudu_state::plan(&s, &d, PlanOptions { allow_live_lock, ..PlanOptions::default() }).expect("plan");
         let active = s.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active);
         for step in &plan.steps {
             for op in &step.ops {
                 prop_assert!(check_op(op, h.path(), active).is_ok(), "{op:?}");
-                let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Create { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active" };
+                let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Create { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active", Op::RestartKudu { .. } => { prop_assert!(false, "a local plan never restarts Kudu"); "" } };
                 for protected in ["site/deployments/pending", "site/deployments/settings.xml", "site/deployments/hooks", "site/deployments/tools", "site/wwwroot", "site/repository", "site/locks/status.lock", "site/locks/hooks.lock", "site/locks/sshkey.lock"] {
                     prop_assert!(!path.starts_with(protected), "{path}");
                 }
@@ -254,8 +254,8 @@ proptest! {
         let report = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply");
         let applied = capture(h.path());
         let (s2, d2) = diagnose_at(h.path(), now);
-        let replan = kudu_state::plan(&s2, &d2, PlanOptions { allow_live_lock }).expect("plan again");
-        let changes: Vec<_> = replan.steps.iter().filter(|s| !s.action.is_advisory()).collect();
+        let replan = kudu_state::plan(&s2, &d2, PlanOptions { allow_live_lock, ..PlanOptions::default() }).expect("plan again");
+        let changes: Vec<_> = replan.steps.iter().filter(|s| !s.is_advisory()).collect();
         prop_assert!(changes.is_empty(), "not a fixed point: {changes:#?}\nfirst plan: {plan:#?}");
         let again = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply again");
         prop_assert!(again.backup.is_none());

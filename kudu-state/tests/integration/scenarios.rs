@@ -197,6 +197,7 @@ fn s3_hung_windows_lock() {
         &d,
         PlanOptions {
             allow_live_lock: true,
+            ..PlanOptions::default()
         },
     )
     .expect("plan");
@@ -230,6 +231,7 @@ fn s4_linux_lock_live_nothing_running() {
         &d,
         PlanOptions {
             allow_live_lock: true,
+            ..PlanOptions::default()
         },
     )
     .expect("plan");

@@ -9,6 +9,7 @@
 mod credentials;
 mod hygiene;
 mod reads;
+mod repair;
 mod scenarios;
 mod util;
 

@@ -18,7 +18,7 @@ fn healthy(p: Platform) -> HomeBuilder {
 }
 
 /// The scenarios as trees, with what each one is.
-fn scenarios(p: Platform) -> Vec<(&'static str, HomeBuilder)> {
+pub(crate) fn scenarios(p: Platform) -> Vec<(&'static str, HomeBuilder)> {
     let mut out = Vec::new();
     // S1: a live deployment: a moving record under a live lock.
     let h = healthy(p);
@@ -139,7 +139,7 @@ fn comparable(d: &kudu_state::Diagnosis) -> Value {
 
 /// Every file's time truncated to the second: a local disk keeps nanoseconds, Kudu's API shows .NET
 /// ticks (100 ns), and the evidence prints times as they are.
-fn whole_seconds(root: &std::path::Path) {
+pub(crate) fn whole_seconds(root: &std::path::Path) {
     for e in std::fs::read_dir(root).unwrap() {
         let p = e.unwrap().path();
         let m = std::fs::symlink_metadata(&p).unwrap();

@@ -1,0 +1,599 @@
+//! Repairs over Kudu's REST API against the emulator: plan, apply and undo change the served tree
+//! exactly as a local repair changes a disk, each write guarded, the backups local.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{TimeDelta, Utc};
+use kudu_emulator::{Emulator, Fault};
+use kudu_state::fixture::{HomeBuilder, Stage, status_doc};
+use kudu_state::remediate::{Action, Op, Place, PlanOptions};
+use kudu_state::remote::{
+    RemotePlace, RemoteStore, SiteApplyOptions, apply_site, plan_site_repair, undo_site,
+};
+use kudu_state::{HomeOptions, Plan, Platform, Verdict};
+
+use crate::scenarios::{scenarios, whole_seconds};
+use crate::util::{emulator, emulator_with, rel, store, t0};
+
+/// Every file's bytes (`None` for a folder), by path relative to the home.
+type Tree = BTreeMap<String, Option<Vec<u8>>>;
+
+fn tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if p.is_dir() {
+                out.insert(rel, None);
+                walk(root, &p, out);
+            } else {
+                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Tree::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn plan(store: &RemoteStore, allow_live_lock: bool) -> Plan {
+    plan_site_repair(
+        store,
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_live_lock,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap()
+    .1
+}
+
+fn backups() -> (tempfile::TempDir, SiteApplyOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SiteApplyOptions {
+        backup_root: Some(dir.path().to_path_buf()),
+    };
+    (dir, options)
+}
+
+/// What a repair may send: reads of VFS and of Kudu's process, and VFS writes each with its guard:
+/// `If-Match` with a real ETag (never `*`) on every DELETE of a file and every PUT over a file that
+/// was there, a PUT without one only where nothing was (Kudu refuses it otherwise), a folder DELETE
+/// never recursive. Never a route with side effects.
+fn assert_guarded(emu: &Emulator, before: &Tree, what: &str) {
+    for r in emu.requests() {
+        let vfs = r.path.strip_prefix("/api/vfs/");
+        assert_ne!(r.if_match.as_deref(), Some("*"), "{what}: {r:?}");
+        match (r.method.as_str(), vfs) {
+            ("GET" | "HEAD", Some(_)) => {}
+            ("GET", None) => assert_eq!(r.path, "/api/processes/0", "{what}"),
+            ("PUT", Some(path)) if !path.ends_with('/') => {
+                let existed = before.contains_key(&decode(path));
+                assert!(
+                    r.if_match.is_some() || !existed || r.status == Some(412),
+                    "{what}: an unguarded PUT over an existing file: {r:?}"
+                );
+            }
+            ("PUT", Some(_)) => {}
+            ("DELETE", Some(path)) if path.ends_with('/') => {
+                assert!(r.query.is_none(), "{what}: a recursive delete: {r:?}");
+            }
+            ("DELETE", Some(_)) => assert!(r.if_match.is_some(), "{what}: {r:?}"),
+            _ => panic!(
+                "{what}: {} {} is not a guarded VFS request",
+                r.method, r.path
+            ),
+        }
+    }
+}
+
+fn decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&path[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn verdict_now(emu: &Emulator) -> Verdict {
+    kudu_state::remote::diagnose_site(&store(emu), &HomeOptions::default(), Some(Utc::now()))
+        .unwrap()
+        .diagnosis
+        .verdict
+}
+
+/// The acceptance test of remote repair: every scenario a plan changes files for is planned over
+/// HTTP as it is on disk, applied over HTTP until the site is idle, and undone to the same bytes.
+#[test]
+fn every_fixable_scenario_applies_over_http_and_undoes_to_the_same_bytes() {
+    let mut fixed = 0;
+    for p in [Platform::Linux, Platform::Windows] {
+        for (name, h) in scenarios(p) {
+            whole_seconds(h.path());
+            let before = tree(h.path());
+            let emu = emulator(&h);
+            let site = store(&emu);
+            let plan = self::plan(&site, true);
+            if !plan.changes_files() {
+                continue;
+            }
+            fixed += 1;
+            // The same steps as a plan of the same tree on disk (preconditions aside: the site's
+            // carry ETags).
+            let (snapshot, d) =
+                kudu_state::diagnose_home(h.path(), t0(), &HomeOptions::default()).unwrap();
+            let local = kudu_state::plan(
+                &snapshot,
+                &d,
+                PlanOptions {
+                    allow_live_lock: true,
+                    ..PlanOptions::default()
+                },
+            )
+            .unwrap();
+            let steps = |plan: &Plan| {
+                plan.steps
+                    .iter()
+                    .map(|s| (s.action, s.target.clone(), s.ops.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(steps(&plan), steps(&local), "{p:?} {name}");
+            assert_eq!(
+                plan.site.as_ref().map(|s| s.url.as_str()),
+                Some(emu.url().as_str())
+            );
+
+            emu.clear_requests();
+            let (dir, options) = backups();
+            let report = apply_site(&plan, &site, &options, |_| {}).unwrap();
+            assert_guarded(&emu, &before, name);
+            let backup = report.backup.unwrap();
+            assert!(backup.starts_with(dir.path()), "{}", backup.display());
+            assert_eq!(
+                verdict_now(&emu),
+                Verdict::Idle,
+                "{p:?} {name}: {:#?}",
+                kudu_state::remote::diagnose_site(&site, &HomeOptions::default(), Some(Utc::now()))
+                    .unwrap()
+                    .diagnosis
+                    .findings
+            );
+            assert_ne!(tree(h.path()), before, "{p:?} {name}");
+            // Applying the same plan again changes nothing.
+            let again = apply_site(&plan, &site, &options, |_| {}).unwrap();
+            assert!(again.backup.is_none(), "{p:?} {name}: {again:?}");
+
+            emu.clear_requests();
+            let applied = tree(h.path());
+            let undone = undo_site(&backup, &site).unwrap();
+            assert_guarded(&emu, &applied, name);
+            assert!(!undone.restored.is_empty());
+            assert_eq!(tree(h.path()), before, "{p:?} {name}: not the same bytes");
+            assert!(
+                !undone.times_not_restored.is_empty() || undone.restored.is_empty(),
+                "VFS cannot set times, and the report says so"
+            );
+        }
+    }
+    assert!(fixed >= 12, "only {fixed} scenarios had a repair");
+}
+
+#[test]
+fn a_change_between_plan_and_apply_stops_with_nothing_else_changed() {
+    // A new info.lock: a new deployment took the lock.
+    let h = HomeBuilder::new(Platform::Linux).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.record(
+        &status_doc(
+            "temp-0a1b2c3d",
+            Stage::Receiving,
+            t0() - TimeDelta::hours(2),
+        ),
+        false,
+    )
+    .unwrap();
+    h.linux_lock(
+        "Performing continuous deployment",
+        t0() - TimeDelta::hours(2),
+    )
+    .unwrap();
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, false);
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.action == Action::RemoveExpiredLock),
+        "{plan:#?}"
+    );
+    h.linux_lock("Performing continuous deployment", Utc::now())
+        .unwrap();
+    let before = tree(h.path());
+    let (_dir, options) = backups();
+    let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+    assert_eq!(tree(h.path()), before);
+
+    // A log that grew, under a record the plan fails.
+    let h = HomeBuilder::new(Platform::Windows).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    let id = "3f786850e387550fdab836ed7e6dc881de23001b";
+    h.record(
+        &status_doc(id, Stage::Building, t0() - TimeDelta::hours(3)),
+        true,
+    )
+    .unwrap();
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, false);
+    assert_eq!(
+        plan.steps[0].action,
+        Action::FailOrphanedRecord,
+        "{plan:#?}"
+    );
+    let log = h.full(&format!("site/deployments/{id}/log.log"));
+    let mut text = std::fs::read(&log).unwrap_or_default();
+    text.extend_from_slice(b"2024-09-04T10:00:01.0000000Z,Still building,0\r\n");
+    std::fs::write(&log, text).unwrap();
+    let before = tree(h.path());
+    let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+    assert_eq!(tree(h.path()), before);
+
+    // The same bytes written again: the ETag says it is another version.
+    let h = HomeBuilder::new(Platform::Linux).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.active(b"8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b\n", t0())
+        .unwrap();
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, false);
+    assert_eq!(plan.steps[0].action, Action::RepairActive, "{plan:#?}");
+    assert!(plan.steps[0].precondition.as_ref().unwrap().etag.is_some());
+    let active = h.full("site/deployments/active");
+    std::fs::write(&active, std::fs::read(&active).unwrap()).unwrap();
+    let before = tree(h.path());
+    let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+    assert!(e.to_string().contains("ETag"), "{e}");
+    assert_eq!(tree(h.path()), before);
+}
+
+/// The guards themselves, without apply's checks in front: a write of a version that is no longer
+/// there is refused by the site (412 on both platforms, KuduLite's 409 for a delete).
+#[test]
+fn each_write_carries_the_etag_of_the_version_read() {
+    for p in [Platform::Linux, Platform::Windows] {
+        let h = HomeBuilder::new(p).unwrap();
+        h.healthy("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b", t0()).unwrap();
+        h.file("site/deployments/x/status.xml", "old").unwrap();
+        let emu = emulator(&h);
+        let site = store(&emu);
+        let place = RemotePlace::new(&site);
+        let path = rel("site/deployments/x/status.xml");
+        place.store().read_head(&path, 1024).unwrap();
+        h.file("site/deployments/x/status.xml", "someone else's")
+            .unwrap();
+        let e = place.write(&path, b"ours", None).unwrap_err();
+        assert_eq!(e.code(), "PRECONDITION_FAILED", "{p:?} {e}");
+        let backup = tempfile::tempdir().unwrap();
+        let e = place
+            .move_out(&rel("site/deployments/x"), &backup.path().join("x"))
+            .map(|()| "moved");
+        // The move reads the file again (so its ETag is current) and succeeds.
+        assert_eq!(e.unwrap(), "moved");
+        assert!(!h.full("site/deployments/x").exists());
+        // A create where something appeared is refused.
+        h.file("site/deployments/y.txt", "here").unwrap();
+        let e = place
+            .create(&rel("site/deployments/y.txt"), b"ours", t0())
+            .unwrap_err();
+        assert_eq!(e.code(), "PRECONDITION_FAILED", "{p:?} {e}");
+        assert_eq!(
+            std::fs::read(h.full("site/deployments/y.txt")).unwrap(),
+            b"here"
+        );
+    }
+}
+
+#[test]
+fn a_held_windows_lock_is_reported_held_never_removed() {
+    let h = HomeBuilder::new(Platform::Windows).unwrap();
+    h.healthy("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b", t0()).unwrap();
+    h.windows_lock("Performing deployment", t0()).unwrap();
+    let emu = emulator(&h);
+    emu.hold(
+        "site/locks/deployments.lock",
+        kudu_emulator::DEFAULT_INSTANCE,
+    );
+    let site = store(&emu);
+    let place = RemotePlace::new(&site);
+    let backup = tempfile::tempdir().unwrap();
+    let e = place
+        .move_out(
+            &rel("site/locks/deployments.lock"),
+            &backup.path().join("deployments.lock"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "HELD_OPEN", "{e}");
+    assert!(e.to_string().contains("held open"), "{e}");
+    assert!(h.full("site/locks/deployments.lock").exists());
+
+    // A folder with a held file in it: nothing of it is lost; what was removed is put back.
+    let id = "3f786850e387550fdab836ed7e6dc881de23001b";
+    h.file(&format!("site/deployments/{id}/a.txt"), "a")
+        .unwrap();
+    h.file(&format!("site/deployments/{id}/manifest"), "m")
+        .unwrap();
+    let before = tree(h.path());
+    emu.hold(
+        &format!("site/deployments/{id}/manifest"),
+        kudu_emulator::DEFAULT_INSTANCE,
+    );
+    let e = place
+        .move_out(
+            &rel(&format!("site/deployments/{id}")),
+            &backup.path().join(id),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "HELD_OPEN", "{e}");
+    assert_eq!(tree(h.path()), before);
+}
+
+#[test]
+fn an_interrupted_apply_is_finished_by_the_next_and_undone() {
+    const STUCK: &str = "3f786850e387550fdab836ed7e6dc881de23001b";
+    // An expired lock, an orphaned record, a folder without status.xml (with a subfolder). Made
+    // anew for each run: undo over VFS puts bytes back, not times.
+    let home = || {
+        let h = HomeBuilder::new(Platform::Linux).unwrap();
+        h.healthy(
+            "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+            t0() - TimeDelta::days(1),
+        )
+        .unwrap();
+        h.record(
+            &status_doc(STUCK, Stage::Building, t0() - TimeDelta::hours(3)),
+            true,
+        )
+        .unwrap();
+        h.file("site/deployments/0a0a0a0a/manifest", "m\n").unwrap();
+        h.file("site/deployments/0a0a0a0a/sub/x", "x\n").unwrap();
+        for path in ["sub/x", "sub", "manifest", ""] {
+            h.mtime(
+                &format!("site/deployments/0a0a0a0a/{path}"),
+                t0() - TimeDelta::hours(3),
+            )
+            .unwrap();
+        }
+        h.linux_lock(
+            "Performing continuous deployment",
+            t0() - TimeDelta::hours(2),
+        )
+        .unwrap();
+        whole_seconds(h.path());
+        let before = tree(h.path());
+        let emu = emulator(&h);
+        let site = store(&emu);
+        let plan = self::plan(&site, true);
+        assert_eq!(plan.steps.len(), 3, "{plan:#?}");
+        (h, before, emu, site, plan)
+    };
+
+    // The connection dropped after the site made each kind of change (the answer is lost).
+    for (method, prefix) in [
+        (
+            "DELETE",
+            "/api/vfs/site/locks/deployment/info.lock".to_owned(),
+        ),
+        (
+            "DELETE",
+            "/api/vfs/site/deployments/0a0a0a0a/sub/x".to_owned(),
+        ),
+        (
+            "PUT",
+            format!("/api/vfs/site/deployments/{STUCK}/status.xml"),
+        ),
+        ("PUT", format!("/api/vfs/site/deployments/{STUCK}/log.log")),
+    ] {
+        let (h, before, emu, site, plan) = home();
+        let (_dir, options) = backups();
+        emu.inject(Fault::drop_mid_response().on(method, &prefix));
+        let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+        assert_eq!(e.code(), "NETWORK_ERROR", "{method} {prefix}: {e}");
+        let report = apply_site(&plan, &site, &options, |_| {}).unwrap();
+        assert!(report.resumed, "{method} {prefix}");
+        assert_eq!(verdict_now(&emu), Verdict::Idle, "{method} {prefix}");
+        undo_site(&report.backup.unwrap(), &site).unwrap();
+        assert_eq!(tree(h.path()), before, "{method} {prefix}");
+    }
+
+    // Or undone right away, a folder half moved: what is left on the site is kept, the rest put back.
+    let (h, before, emu, site, plan) = home();
+    let (dir, options) = backups();
+    emu.inject(Fault::drop_mid_response().on("DELETE", "/api/vfs/site/deployments/0a0a0a0a/sub/x"));
+    apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert!(!h.full("site/deployments/0a0a0a0a/sub/x").exists());
+    let backup = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let undone = undo_site(&backup, &site).unwrap();
+    assert!(
+        undone.restored.iter().any(|p| p.ends_with("0a0a0a0a")),
+        "{undone:?}"
+    );
+    assert_eq!(tree(h.path()), before);
+
+    // Killed after every journal write and change in turn.
+    let mut k = 1;
+    loop {
+        let (h, before, emu, site, plan) = home();
+        let (dir, options) = backups();
+        let crashed = kudu_state::remote::apply_site_crashing_after(&plan, &site, &options, k);
+        apply_site(&plan, &site, &options, |_| {}).unwrap();
+        assert_eq!(verdict_now(&emu), Verdict::Idle, "killed after {k}");
+        // One backup folder, whichever run finished the apply.
+        let backup: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        assert_eq!(backup.len(), 1, "killed after {k}: {backup:?}");
+        undo_site(&backup[0], &site).unwrap();
+        assert_eq!(tree(h.path()), before, "killed after {k}");
+        if crashed.is_ok() {
+            break;
+        }
+        k += 1;
+    }
+    assert!(k > 10, "only {k} points");
+}
+
+#[test]
+fn a_plan_applies_only_to_its_own_site() {
+    let h = HomeBuilder::new(Platform::Linux).unwrap();
+    h.healthy("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b", t0()).unwrap();
+    h.linux_lock(
+        "Performing continuous deployment",
+        t0() - TimeDelta::hours(2),
+    )
+    .unwrap();
+    let emu = emulator(&h);
+    let other = emulator(&h);
+    let plan = self::plan(&store(&emu), false);
+    let (_dir, options) = backups();
+    let e = apply_site(&plan, &store(&other), &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "HOME_MISMATCH", "{e}");
+    // A plan made on the disk is refused on the site, and a site's plan on the disk.
+    let (snapshot, d) = kudu_state::diagnose_home(h.path(), t0(), &HomeOptions::default()).unwrap();
+    let local = kudu_state::plan(&snapshot, &d, PlanOptions::default()).unwrap();
+    let e = apply_site(&local, &store(&emu), &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "HOME_MISMATCH", "{e}");
+    let e = kudu_state::apply(&plan, &kudu_state::ApplyOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "INVALID_INPUT", "{e}");
+    assert!(
+        other
+            .requests()
+            .iter()
+            .all(|r| r.method != "PUT" && r.method != "DELETE")
+    );
+}
+
+/// Windows: a lock Kudu holds for a stalled deployment is released by ending Kudu on the holder's
+/// instance, and only with `allow_scm_restart`.
+#[test]
+fn kudu_is_restarted_on_the_holders_instance_only_when_asked() {
+    let holder = format!("a1b2c3{}", "0".repeat(58));
+    let h = HomeBuilder::new(Platform::Windows).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.windows_lock("Performing deployment", t0() - TimeDelta::hours(2))
+        .unwrap();
+    let emu = emulator_with(&h, |o| kudu_emulator::Options {
+        instances: vec![holder.clone(), format!("ffffff{}", "0".repeat(58))],
+        ..o
+    });
+    emu.hold("site/locks/deployments.lock", &holder);
+    let pinned = crate::util::store_with(&emu, &crate::util::quick(), Some(&holder));
+    let advice = plan(&pinned, false);
+    let step = advice
+        .steps
+        .iter()
+        .find(|s| s.action == Action::RestartScm)
+        .unwrap_or_else(|| panic!("{advice:#?}"));
+    assert!(step.is_advisory() && step.reason.contains("--allow-scm-restart"));
+
+    let (_, plan) = plan_site_repair(
+        &pinned,
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_scm_restart: true,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap();
+    let step = &plan.steps[0];
+    assert_eq!(step.action, Action::RestartScm, "{plan:#?}");
+    assert_eq!(
+        step.ops,
+        vec![Op::RestartKudu {
+            instance: holder.clone(),
+            lock: rel("site/locks/deployments.lock"),
+        }]
+    );
+    emu.clear_requests();
+    let (_dir, options) = backups();
+    // Applied through a store that is not pinned: the restart goes to the holder all the same.
+    let report = apply_site(&plan, &store(&emu), &options, |_| {}).unwrap();
+    assert!(emu.holds().is_empty(), "{:?}", emu.holds());
+    let ends: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    assert_eq!(ends[0].path, "/api/processes/0");
+    assert_eq!(ends[0].affinity.as_deref(), Some(holder.as_str()));
+    let undone = undo_site(&report.backup.unwrap(), &store(&emu)).unwrap();
+    assert_eq!(undone.irreversible.len(), 1, "{undone:?}");
+
+    // Linux has no such call: the option plans nothing there.
+    let h = HomeBuilder::new(Platform::Linux).unwrap();
+    h.healthy("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b", t0()).unwrap();
+    h.linux_lock(
+        "Performing continuous deployment",
+        t0() - TimeDelta::minutes(20),
+    )
+    .unwrap();
+    let emu = emulator(&h);
+    let (_, plan) = plan_site_repair(
+        &store(&emu),
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_scm_restart: true,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap();
+    assert!(
+        plan.steps
+            .iter()
+            .flat_map(|s| &s.ops)
+            .all(|op| !matches!(op, Op::RestartKudu { .. })),
+        "{plan:#?}"
+    );
+}
