@@ -1,5 +1,7 @@
 //! The `kudu-state` command run as a process: exit codes, JSON, human output, bad input.
 
+mod common;
+use common::files;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -89,29 +91,6 @@ const EXAMPLES: [(&str, &str, i32); 5] = [
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/homes")
-}
-
-/// Every file of a tree with its bytes (mtimes are not kept by git, so they are not compared).
-fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("list") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .expect("rel")
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The command against a site over Kudu's REST API: the emulator serves fixture homes on 127.0.0.1.
 //! Remote diagnoses equal local ones, only VFS reads are sent, secrets never show.
 
+mod common;
+use common::files;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -342,28 +344,6 @@ fn a_windows_lock_is_proven_held_or_not_by_kudus_open_handles() {
             .contains("has held deployments.lock")
     );
     assert_eq!(v["safe_to_deploy"], false);
-}
-
-/// Every file's bytes under a home, by relative path.
-fn files(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("list") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .expect("inside")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
 }
 
 /// A pipeline's repair: the plan kept as a file for review, applied in a later step with `--plan`,
