@@ -116,11 +116,14 @@ impl PyCredentials {
         Ok(d)
     }
 
-    fn __repr__(&self) -> String {
-        match self.core.user() {
-            Some(user) => format!("Credentials(scheme='Basic', user={user:?}, password=<hidden>)"),
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(match self.core.user() {
+            Some(user) => format!(
+                "Credentials(scheme='Basic', user={}, password=<hidden>)",
+                pyo3::types::PyString::new(py, user).repr()?
+            ),
             None => "Credentials(scheme='Bearer', token=<hidden>)".to_owned(),
-        }
+        })
     }
 
     fn __str__(&self) -> String {

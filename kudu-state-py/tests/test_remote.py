@@ -219,7 +219,8 @@ def test_credentials_never_show_their_secret() -> None:
     assert (t.scheme, t.user) == ("Bearer", None)
     assert b.to_dict() == {"scheme": "Basic", "user": USER}
     assert t.to_dict() == {"scheme": "Bearer", "user": None}
-    assert repr(b) == "Credentials(scheme='Basic', user=\"$emulated-app\", password=<hidden>)"
+    assert repr(b) == "Credentials(scheme='Basic', user='$emulated-app', password=<hidden>)"
+    assert repr(t) == "Credentials(scheme='Bearer', token=<hidden>)"
     assert str(t) == "a bearer token"
     for c in (b, t):
         shown = f"{c!r} {c} {json.dumps(c.to_dict())} {dir(c)} {vars(type(c))}"
