@@ -10,6 +10,35 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * Credentials for a remote site, given in code instead of the environment:
+ * `Credentials.basic(user, password)` (publishing credentials) or `Credentials.token(token)` (an
+ * Entra access token for `https://management.core.windows.net/`).
+ *
+ * The secret stays in native memory: no property, `toString()`, `toJSON()` (so `JSON.stringify`),
+ * `util.inspect` or error message shows it.
+ */
+export declare class Credentials {
+  /**
+   * Basic credentials: the site's publishing user (`$app`) and password. Throws `INVALID_INPUT`
+   * for an empty user or password, a user with `:` or a control character.
+   */
+  static basic(user: string, password: string): Credentials
+  /**
+   * A bearer token (an Entra access token for ARM's audience; a leading `Bearer ` is removed).
+   * Throws `INVALID_INPUT` for an empty token or one with spaces or control characters.
+   */
+  static token(token: string): Credentials
+  /** `'Basic'` or `'Bearer'`. */
+  get scheme(): 'Basic' | 'Bearer'
+  /** The Basic user name (not a secret), or null for a token. */
+  get user(): string | null
+  /** For a person: "Basic credentials of `$app`" or "a bearer token". */
+  toString(): string
+  /** `{ scheme, user }`: what can be shown (what `JSON.stringify` writes), never the secret. */
+  toJSON(): { scheme: 'Basic' | 'Bearer'; user: string | null }
+}
+
+/**
  * An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
  *
  * It keeps the core's plan unchanged: `toJSON()` gives the plan JSON (the format of
@@ -94,15 +123,24 @@ export declare function applySync(plan: Plan, options: ApplyOptions & { yes: boo
 export type ConflictKind = 'deployment-in-progress' | 'lock-conflict' | 'autoswap-in-progress' | 'run-from-remote-package' | 'deployment-active' | 'deployment-exists' | 'lock-acquire-failed' | 'directory-not-empty' | 'arm-site-lock' | 'unknown'
 
 /**
- * Says whether a deployment is running, stuck or blocked, and why.
+ * Says whether a deployment is running, stuck or blocked, and why: `diagnose(home, options?)` for a
+ * home on disk, `diagnose({ remote, credentials, … })` for a site over Kudu's REST API (read-only;
+ * judged by the site's clock unless `now` is given).
  *
- * Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME`, `IO_ERROR`, or `INVALID_INPUT` for a bad option.
+ * Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME`, `IO_ERROR`, or `INVALID_INPUT` for a bad option; for a
+ * site, with the remote codes (`AUTH_FAILED`, `NETWORK_ERROR`, …; `.url` says which URL).
  */
-export declare function diagnose(home: string, options?: DiagnoseOptions | undefined | null): Promise<Diagnosis>
+export declare function diagnose(...args: [home: string, options?: DiagnoseOptions | undefined | null] | [options: DiagnoseOptions]): Promise<Diagnosis>
 
-/** How to diagnose a home. */
+/**
+ * How to diagnose a home, or which site to diagnose over Kudu's REST API (`remote`, `app` or
+ * `publishProfile`; then the options are the only argument: `diagnose({ remote, credentials })`).
+ */
 export interface DiagnoseOptions {
-  /** Diagnose as of this time instead of now: makes expiry and stall decisions reproducible. */
+  /**
+   * Diagnose as of this time instead of now: makes expiry and stall decisions reproducible. A
+   * site is otherwise judged by its own clock (its `Date` header), by which a Linux lock expires.
+   */
   now?: Date
   /**
    * A deployment under a live lock with no activity for this many minutes is stalled (1–1440,
@@ -113,10 +151,39 @@ export interface DiagnoseOptions {
   platform?: Platform
   /** As in `scan`. */
   logTailBytes?: number
+  /**
+   * The site's SCM (Kudu) URL, e.g. `https://<app>.scm.azurewebsites.net` (`http://` only to
+   * loopback): read the site over Kudu's REST API (read-only) instead of a home on disk.
+   */
+  remote?: string
+  /**
+   * The App Service app, whose SCM site is found through Azure Resource Manager (needs a token;
+   * with `resourceGroup`).
+   */
+  app?: string
+  /** The app's resource group (with `app`). */
+  resourceGroup?: string
+  /** The app's subscription (with `app`; default `AZURE_SUBSCRIPTION_ID`, else `az`'s current one). */
+  subscription?: string
+  /** A deployment slot of the app (with `app`). */
+  slot?: string
+  /** Send every request to this instance (its `ARRAffinity` name). */
+  instance?: string
+  /** A `.PublishSettings` file: Basic credentials (and the site, without `remote`/`app`). */
+  publishProfile?: string
+  /**
+   * Credentials for the site; without them, the environment's (`KUDU_STATE_USERNAME` and
+   * `KUDU_STATE_PASSWORD`, `KUDU_STATE_TOKEN`, workload identity, GitHub OIDC, `az`).
+   */
+  credentials?: Credentials
+  /** At most this many requests in flight (1–16, default 8). */
+  maxInFlight?: number
+  /** Azure Resource Manager's endpoint (sovereign clouds; default the public cloud's). */
+  armEndpoint?: string
 }
 
 /** `diagnose`, blocking. */
-export declare function diagnoseSync(home: string, options?: DiagnoseOptions | undefined | null): Diagnosis
+export declare function diagnoseSync(...args: [home: string, options?: DiagnoseOptions | undefined | null] | [options: DiagnoseOptions]): Diagnosis
 
 /** The verdict on a home at a time, with every reason. */
 export interface Diagnosis {
@@ -146,12 +213,41 @@ export interface Diagnosis {
 /**
  * Classifies a response body from any Kudu deploy client (`az webapp deploy`, the Azure Pipelines
  * task, a GitHub Action, curl), as text or JSON, and says what to do. `status` is the HTTP status, if
- * known (100 to 599, else `INVALID_INPUT`). Never fails on any body.
+ * known (100 to 599, else `INVALID_INPUT`). Never fails on any body. With a site in `options`
+ * (`{ remote, credentials, … }`), the site is diagnosed too (by its clock): `diagnosis` says whether
+ * the holder the body names is alive.
  */
-export declare function explain(body: string, status?: number | undefined | null): Promise<Explanation>
+export declare function explain(body: string, status?: number | undefined | null, options?: ExplainOptions | undefined | null): Promise<Explanation>
 
-/** `explain`, blocking (it only reads the string). */
-export declare function explainSync(body: string, status?: number | undefined | null): Explanation
+/**
+ * The site to diagnose with an explanation (as in `diagnose`), to say whether the holder a body
+ * names is alive.
+ */
+export interface ExplainOptions {
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
+}
+
+/** `explain`, blocking (without a site it only reads the string). */
+export declare function explainSync(body: string, status?: number | undefined | null, options?: ExplainOptions | undefined | null): Explanation
 
 /** What a 409 (or any deploy client's error) body means. */
 export interface Explanation {
@@ -180,6 +276,11 @@ export interface Explanation {
    * (without the final newline).
    */
   json: string
+  /**
+   * With a site in the options: the site's diagnosis now, which says whether the holder the body
+   * names is still alive; null otherwise. Not part of `json` (it has its own).
+   */
+  diagnosis: Diagnosis | null
 }
 
 /** One reason behind a verdict. */
@@ -325,6 +426,102 @@ export interface StepReport {
 }
 
 /**
+ * Follows deployment `id` (the `SCM-DEPLOYMENT-ID` a deploy returned) on `home`, or on a site over
+ * Kudu's REST API (`track(id, { remote, credentials, … }, onChange?)`), until it succeeds or fails, or
+ * nothing in its record changed for `timeoutMs` (default 10 minutes). Reads only that record, every
+ * `pollMs` (default 5 s on a disk, 10 s over the API), never `/api/deployments`. Resolves either way:
+ * check `end`. `onChange`, if given, is called (on the main thread) with the first state and each
+ * change.
+ */
+export declare function track(id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => void) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => void) | undefined | null]): Promise<TrackOutcome>
+
+/** How a `track` ended. */
+export type TrackEnd = 'succeeded' | 'failed' | 'timed-out' | 'stopped'
+
+/** How to follow a deployment on a home, or on a site (as in `diagnose`). */
+export interface TrackOptions {
+  /**
+   * Give up when nothing in the record changed for this many milliseconds (default 600000: 10
+   * minutes).
+   */
+  timeoutMs?: number
+  /** Milliseconds between reads (default 5000 on a disk, 10000 over the REST API). */
+  pollMs?: number
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
+}
+
+/** How a `track` ended. */
+export interface TrackOutcome {
+  /** How it ended. */
+  end: TrackEnd
+  /** The last state read. */
+  last: TrackState
+  /** How long it tracked, in milliseconds. */
+  waitedMs: number
+  /**
+   * The core's JSON of this outcome: byte for byte what `kudu-state track --json` prints (without
+   * the final newline).
+   */
+  json: string
+}
+
+/** A change `track` saw: the record's new state. */
+export interface TrackProgress {
+  /** How long the track has lasted, in milliseconds. */
+  waitedMs: number
+  /** The record's state. */
+  state: TrackState
+}
+
+/** What a deployment's record says at one poll of `track`. */
+export interface TrackState {
+  /** The deployment id. */
+  id: string
+  /** False until `status.xml` exists (a deployment that just started may not have it yet). */
+  found: boolean
+  /**
+   * The status as Kudu names it (`'Building'`, `'Success'`, …), a number for a value outside Kudu's
+   * enum, or null when unreadable.
+   */
+  status: string | number | null
+  /** Kudu's `complete`. */
+  complete: boolean
+  /** Kudu's `statusText`. */
+  statusText: string | null
+  /** Kudu's `progress`. */
+  progress: string | null
+  /** The newest top-level message of `log.log`. */
+  lastLogMessage: string | null
+  /** Why `status.xml` could not be understood, when it could not. */
+  problem: string | null
+}
+
+/**
+ * `track`, blocking the JavaScript thread until the deployment ends or `timeoutMs` passes without a
+ * change.
+ */
+export declare function trackSync(id: string, ...args: [home: string, options?: TrackOptions | undefined | null] | [options: TrackOptions]): TrackOutcome
+
+/**
  * Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`).
  *
  * Rejects with `UNDO_CONFLICT` when a file changed since the apply (nothing is restored then),
@@ -351,20 +548,21 @@ export declare function undoSync(backupDir: string): UndoReport
 export type Verdict = 'idle' | 'deploying' | 'stuck' | 'broken'
 
 /**
- * Polls `home` until a deployment would be accepted and would not overlap a running one, or until
- * `timeoutMs` has passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`,
- * if given, is called (on the main thread) with each poll that was not yet clear.
+ * Polls `home` (or a site over Kudu's REST API: `waitIdle({ remote, timeoutMs, … }, onProgress?)`)
+ * until a deployment would be accepted and would not overlap a running one, or until `timeoutMs` has
+ * passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`, if given, is
+ * called (on the main thread) with each poll that was not yet clear.
  */
-export declare function waitIdle(home: string, options: WaitOptions, onProgress?: (((arg: WaitProgress) => void)) | undefined | null): Promise<WaitOutcome>
+export declare function waitIdle(...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null]): Promise<WaitOutcome>
 
 /** `waitIdle`, blocking the JavaScript thread for up to `timeoutMs`. */
-export declare function waitIdleSync(home: string, options: WaitOptions): WaitOutcome
+export declare function waitIdleSync(...args: [home: string, options: WaitOptions] | [options: WaitOptions]): WaitOutcome
 
-/** How to wait for a home to become safe to deploy to. */
+/** How to wait for a home, or a site (as in `diagnose`), to become safe to deploy to. */
 export interface WaitOptions {
   /** Give up after this many milliseconds (the outcome then has `idle: false`). */
   timeoutMs: number
-  /** Milliseconds between checks (default 5000). */
+  /** Milliseconds between checks (default 5000 on a disk, 10000 over the REST API). */
   pollMs?: number
   /** As in `diagnose`. */
   stallMinutes?: number
@@ -372,6 +570,26 @@ export interface WaitOptions {
   platform?: Platform
   /** As in `scan`. */
   logTailBytes?: number
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
 }
 
 /** How a `waitIdle` ended. */

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Credentials = nativeBinding.Credentials
 module.exports.Plan = nativeBinding.Plan
 module.exports.Action = nativeBinding.Action
 module.exports.apply = nativeBinding.apply
@@ -855,6 +856,9 @@ module.exports.scan = nativeBinding.scan
 module.exports.scanSync = nativeBinding.scanSync
 module.exports.Severity = nativeBinding.Severity
 module.exports.StepOutcome = nativeBinding.StepOutcome
+module.exports.track = nativeBinding.track
+module.exports.TrackEnd = nativeBinding.TrackEnd
+module.exports.trackSync = nativeBinding.trackSync
 module.exports.undo = nativeBinding.undo
 module.exports.undoSync = nativeBinding.undoSync
 module.exports.Verdict = nativeBinding.Verdict

@@ -39,6 +39,40 @@ async function usage(): Promise<void> {
   void [verdict, after, severities, schema, s, steps, created, r, outcome, x, startedAt, idle, code]
   void [action, kinds, kind, tail, waitJson]
 
+  // Remote mode: the options name the site and are then the only argument (with the callback).
+  const creds: ks.Credentials = ks.Credentials.basic('$app', 'password')
+  const token: ks.Credentials = ks.Credentials.token('eyJ...')
+  const scheme: 'Basic' | 'Bearer' = creds.scheme
+  const user: string | null = token.user
+  const shownCreds: { scheme: 'Basic' | 'Bearer'; user: string | null } = creds.toJSON()
+  const site = { remote: 'https://app.scm.azurewebsites.net', credentials: creds, maxInFlight: 4, instance: 'i0' }
+  const rd: ks.Diagnosis = await ks.diagnose({ ...site, now, stallMinutes: 10 })
+  const rds: ks.Diagnosis = ks.diagnoseSync({ app: 'app', resourceGroup: 'rg', subscription: 's', slot: 'staging' })
+  const byProfile: ks.Diagnosis = await ks.diagnose({ publishProfile: '/tmp/app.PublishSettings' })
+  const rw: ks.WaitOutcome = await ks.waitIdle({ ...site, timeoutMs: 60_000 }, (p) => void p.diagnosis.home)
+  const rws: ks.WaitOutcome = ks.waitIdleSync({ ...site, timeoutMs: 0 })
+  const rx: ks.Explanation = await ks.explain('body', 409, site)
+  const holder: ks.Diagnosis | null = rx.diagnosis
+  const t: ks.TrackOutcome = await ks.track('id', home, { timeoutMs: 600_000, pollMs: 5_000 }, (c: ks.TrackProgress) => {
+    const st: string | number | null = c.state.status
+    void [st, c.waitedMs, c.state.lastLogMessage]
+  })
+  const rt: ks.TrackOutcome = await ks.track('id', { ...site, timeoutMs: 1_000 }, (c) => void c.state.found)
+  const end: ks.TrackEnd = ks.trackSync('id', site).end
+  const ended: 'succeeded' | 'failed' | 'timed-out' | 'stopped' = t.end
+  const last: ks.TrackState = rt.last
+  const trackJson: string = t.json
+  void [creds, token, scheme, user, shownCreds, rd, rds, byProfile, rw, rws, holder, end, ended, last, trackJson]
+  // @ts-expect-error: with a site the options are the only options argument.
+  await ks.diagnose({ remote: 'x' }, { now })
+  // @ts-expect-error: credentials are a Credentials object, not a plain object with a password.
+  await ks.diagnose({ remote: 'x', credentials: { scheme: 'Basic', user: 'u', password: 'p' } })
+  // @ts-expect-error: waitIdle on a home takes its options before the callback.
+  await ks.waitIdle(home, () => {})
+  // @ts-expect-error: a track end is one of the core's names.
+  const badEnd: ks.TrackEnd = 'done'
+  void badEnd
+
   // @ts-expect-error: `yes` is required to apply a plan.
   await ks.apply(p, { backupDir: '/tmp/backups' })
   // @ts-expect-error: a platform is 'linux' or 'windows'.

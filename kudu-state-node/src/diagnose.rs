@@ -1,5 +1,6 @@
 //! `scan`, `diagnose` and `waitIdle`: reading a home, through the core's one entry point
-//! (`kudu_state::diagnose_home`, `kudu_state::wait_idle`) with the core's validated options.
+//! (`kudu_state::diagnose_home`, `kudu_state::wait_idle`) with the core's validated options, or a site
+//! over Kudu's REST API (`kudu_state::remote::diagnose_site`, `kudu_state::wait_until_clear`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,12 +8,13 @@ use std::time::Duration;
 use chrono::Utc;
 use napi::Env;
 use napi::Status;
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Either};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use crate::error::{finish, job, run};
+use crate::error::{finish, invalid, job, run};
 use crate::options::{DiagnoseOptions, ScanOptions, WaitOptions, millis};
+use crate::remote::{Target, default_poll, home_and_options, home_options_callback, site_args};
 use crate::types::{Diagnosis, Snapshot, WaitOutcome, WaitProgress};
 
 fn scan_work(
@@ -23,38 +25,95 @@ fn scan_work(
     move || Snapshot::from_core(&kudu_state::scan(&PathBuf::from(home), &options?)?)
 }
 
+type ProgressFn = ThreadsafeFunction<WaitProgress, (), WaitProgress, Status, false>;
+
 fn diagnose_work(
-    home: String,
-    options: Option<DiagnoseOptions>,
-) -> impl FnOnce() -> kudu_state::Result<Diagnosis> {
-    let o = options.unwrap_or_default();
-    let (now, options) = (o.now, o.to_core());
+    first: Either<String, DiagnoseOptions<'_>>,
+    second: Option<DiagnoseOptions<'_>>,
+) -> impl FnOnce() -> kudu_state::Result<Diagnosis> + use<> {
+    let prepared = home_and_options("diagnose", first, second).and_then(|(home, o)| {
+        let o = o.unwrap_or_default();
+        Ok((o.now, o.to_core()?, site_args!(o).target(home)?))
+    });
     move || {
-        let now = now.unwrap_or_else(Utc::now);
-        let (_, d) = kudu_state::diagnose_home(&PathBuf::from(home), now, &options?)?;
-        Diagnosis::from_core(&d)
+        let (now, options, target) = prepared?;
+        match target {
+            Target::Home(home) => {
+                let now = now.unwrap_or_else(Utc::now);
+                let (_, d) = kudu_state::diagnose_home(&PathBuf::from(home), now, &options)?;
+                Diagnosis::from_core(&d)
+            }
+            Target::Site(site) => {
+                let store = site.connect()?;
+                let d = kudu_state::remote::diagnose_site(&store, &options, now)
+                    .map_err(|e| site.own(e))?;
+                Diagnosis::from_core(&d.diagnosis)
+            }
+        }
     }
 }
 
+/// What a wait needs, read from the arguments on the JavaScript thread.
+struct Wait {
+    target: Target,
+    options: kudu_state::HomeOptions,
+    timeout: Duration,
+    poll: Duration,
+}
+
+fn prepare_wait(
+    home: Option<String>,
+    options: Option<WaitOptions<'_>>,
+) -> kudu_state::Result<Wait> {
+    let Some(o) = options else {
+        return Err(invalid(
+            "waitIdle needs options with `timeoutMs`: `waitIdle(home, { timeoutMs })` or `waitIdle({ remote, timeoutMs })`",
+        ));
+    };
+    let target = site_args!(o).target(home)?;
+    let poll = match o.poll_ms {
+        Some(ms) => millis("pollMs", ms)?,
+        None => default_poll(&target),
+    };
+    Ok(Wait {
+        options: o.to_core()?,
+        timeout: millis("timeoutMs", o.timeout_ms)?,
+        poll,
+        target,
+    })
+}
+
 fn wait_work(
-    home: String,
-    options: WaitOptions,
+    wait: kudu_state::Result<Wait>,
     mut on_progress: impl FnMut(&kudu_state::Diagnosis, Duration) + Send,
 ) -> impl FnOnce() -> kudu_state::Result<WaitOutcome> {
-    let home_options = options.to_core();
-    let timeout = millis("timeoutMs", options.timeout_ms);
-    let poll = millis("pollMs", options.poll_ms.unwrap_or(5000.0));
     move || {
-        let outcome = kudu_state::wait_idle(
-            &PathBuf::from(home),
-            &home_options?,
-            timeout?,
-            poll?,
-            |d, waited| {
-                on_progress(d, waited);
-                true
-            },
-        )?;
+        let Wait {
+            target,
+            options,
+            timeout,
+            poll,
+        } = wait?;
+        let progress = |d: &kudu_state::Diagnosis, waited| {
+            on_progress(d, waited);
+            true
+        };
+        let outcome = match target {
+            Target::Home(home) => {
+                kudu_state::wait_idle(&PathBuf::from(home), &options, timeout, poll, progress)?
+            }
+            Target::Site(site) => {
+                let site = site.unbounded();
+                let store = site.connect()?;
+                kudu_state::wait_until_clear(
+                    timeout,
+                    poll,
+                    || Ok(kudu_state::remote::diagnose_site(&store, &options, None)?.diagnosis),
+                    progress,
+                )
+                .map_err(|e| site.own(e))?
+            }
+        };
         WaitOutcome::from_core(&outcome)
     }
 }
@@ -87,34 +146,59 @@ pub fn scan_sync(env: Env, home: String, options: Option<ScanOptions>) -> napi::
     finish(&env, run(scan_work(home, options)))
 }
 
-/// Says whether a deployment is running, stuck or blocked, and why.
+/// Says whether a deployment is running, stuck or blocked, and why: `diagnose(home, options?)` for a
+/// home on disk, `diagnose({ remote, credentials, … })` for a site over Kudu's REST API (read-only;
+/// judged by the site's clock unless `now` is given).
 ///
-/// Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME`, `IO_ERROR`, or `INVALID_INPUT` for a bad option.
-#[napi(catch_unwind)]
-pub fn diagnose(home: String, options: Option<DiagnoseOptions>) -> AsyncTask<DiagnoseTask> {
-    AsyncTask::new(DiagnoseTask::new(diagnose_work(home, options)))
+/// Rejects with `HOME_NOT_FOUND`, `NOT_A_HOME`, `IO_ERROR`, or `INVALID_INPUT` for a bad option; for a
+/// site, with the remote codes (`AUTH_FAILED`, `NETWORK_ERROR`, …; `.url` says which URL).
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options?: DiagnoseOptions | undefined | null] | [options: DiagnoseOptions]"
+)]
+pub fn diagnose(
+    home_or_options: Either<String, DiagnoseOptions<'_>>,
+    options: Option<DiagnoseOptions<'_>>,
+) -> AsyncTask<DiagnoseTask> {
+    AsyncTask::new(DiagnoseTask::new(diagnose_work(home_or_options, options)))
 }
 
 /// `diagnose`, blocking.
-#[napi(catch_unwind)]
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options?: DiagnoseOptions | undefined | null] | [options: DiagnoseOptions]"
+)]
 pub fn diagnose_sync(
     env: Env,
-    home: String,
-    options: Option<DiagnoseOptions>,
+    home_or_options: Either<String, DiagnoseOptions<'_>>,
+    options: Option<DiagnoseOptions<'_>>,
 ) -> napi::Result<Diagnosis> {
-    finish(&env, run(diagnose_work(home, options)))
+    finish(&env, run(diagnose_work(home_or_options, options)))
 }
 
-/// Polls `home` until a deployment would be accepted and would not overlap a running one, or until
-/// `timeoutMs` has passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`,
-/// if given, is called (on the main thread) with each poll that was not yet clear.
-#[napi(catch_unwind)]
+/// Polls `home` (or a site over Kudu's REST API: `waitIdle({ remote, timeoutMs, … }, onProgress?)`)
+/// until a deployment would be accepted and would not overlap a running one, or until `timeoutMs` has
+/// passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`, if given, is
+/// called (on the main thread) with each poll that was not yet clear.
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null]"
+)]
 pub fn wait_idle(
-    home: String,
-    options: WaitOptions,
-    on_progress: Option<ThreadsafeFunction<WaitProgress, (), WaitProgress, Status, false>>,
+    home_or_options: Either<String, WaitOptions<'_>>,
+    options_or_progress: Option<Either<WaitOptions<'_>, ProgressFn>>,
+    on_progress: Option<ProgressFn>,
 ) -> AsyncTask<WaitTask> {
-    AsyncTask::new(WaitTask::new(wait_work(home, options, move |d, waited| {
+    let (wait, on_progress) = match home_options_callback(
+        "waitIdle",
+        home_or_options,
+        options_or_progress,
+        on_progress,
+    ) {
+        Ok((home, options, callback)) => (prepare_wait(home, options), callback),
+        Err(e) => (Err(e), None),
+    };
+    AsyncTask::new(WaitTask::new(wait_work(wait, move |d, waited| {
         if let (Some(callback), Ok(diagnosis)) = (&on_progress, Diagnosis::from_core(d)) {
             let progress = WaitProgress {
                 waited_ms: waited.as_secs_f64() * 1000.0,
@@ -126,7 +210,16 @@ pub fn wait_idle(
 }
 
 /// `waitIdle`, blocking the JavaScript thread for up to `timeoutMs`.
-#[napi(catch_unwind)]
-pub fn wait_idle_sync(env: Env, home: String, options: WaitOptions) -> napi::Result<WaitOutcome> {
-    finish(&env, run(wait_work(home, options, |_, _| {})))
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options: WaitOptions] | [options: WaitOptions]"
+)]
+pub fn wait_idle_sync(
+    env: Env,
+    home_or_options: Either<String, WaitOptions<'_>>,
+    options: Option<WaitOptions<'_>>,
+) -> napi::Result<WaitOutcome> {
+    let wait = home_and_options("waitIdleSync", home_or_options, options)
+        .and_then(|(home, options)| prepare_wait(home, options));
+    finish(&env, run(wait_work(wait, |_, _| {})))
 }

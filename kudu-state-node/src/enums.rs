@@ -5,3 +5,34 @@
 use napi_derive::napi;
 
 include!(concat!(env!("OUT_DIR"), "/enums.rs"));
+
+// Written here, not by build.rs: the core has serde names for `TrackEnd` but no name table. The
+// conversion is exhaustive, and the tests check the values against the core's JSON.
+/// How a `track` ended.
+#[napi(string_enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackEnd {
+    /// The deployment succeeded (`Success`, or newer Kudu's `PartialSuccess`).
+    #[napi(value = "succeeded")]
+    Succeeded,
+    /// It failed (`Failed`, or newer Kudu's `Cancelled` / `Conflict`).
+    #[napi(value = "failed")]
+    Failed,
+    /// Nothing in the record changed for `timeoutMs`.
+    #[napi(value = "timed-out")]
+    TimedOut,
+    /// The caller stopped it.
+    #[napi(value = "stopped")]
+    Stopped,
+}
+
+impl From<kudu_state::TrackEnd> for TrackEnd {
+    fn from(v: kudu_state::TrackEnd) -> Self {
+        match v {
+            kudu_state::TrackEnd::Succeeded => TrackEnd::Succeeded,
+            kudu_state::TrackEnd::Failed => TrackEnd::Failed,
+            kudu_state::TrackEnd::TimedOut => TrackEnd::TimedOut,
+            kudu_state::TrackEnd::Stopped => TrackEnd::Stopped,
+        }
+    }
+}

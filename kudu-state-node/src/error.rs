@@ -1,5 +1,6 @@
 //! Core errors as JavaScript `Error` objects with the core's stable `.code` and, where the error is about
-//! a path, `.path`; and the one runner every function (async or `*Sync`) goes through.
+//! a path, `.path` (a URL: `.url`, and `.status`); and the one runner every function (async or `*Sync`)
+//! goes through.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -40,8 +41,9 @@ pub(crate) fn finish<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
 }
 
 /// Builds the JavaScript `Error` for a core error: `message` is the error and its causes on one line (as
-/// the command prints it), `code` is [`kudu_state::Error::code`], `path` is [`kudu_state::Error::path`]
-/// when there is one.
+/// the command prints it), `code` is [`kudu_state::Error::code`], `path` is [`kudu_state::Error::path`],
+/// `url` [`kudu_state::Error::url`] (never with credentials) and `status` the HTTP status, when there
+/// is one.
 pub(crate) fn js_error(env: &Env, e: &kudu_state::Error) -> napi::Error {
     let message = kudu_state::error_chain(e);
     let build = || -> napi::Result<napi::Error> {
@@ -49,6 +51,12 @@ pub(crate) fn js_error(env: &Env, e: &kudu_state::Error) -> napi::Error {
         obj.set_named_property("code", e.code())?;
         if let Some(path) = e.path() {
             obj.set_named_property("path", path.to_string_lossy().as_ref())?;
+        }
+        if let Some(url) = e.url() {
+            obj.set_named_property("url", url)?;
+        }
+        if let Some(status) = e.status() {
+            obj.set_named_property("status", u32::from(status))?;
         }
         // An error made from a JavaScript value is thrown (or rejected with) as that very object.
         Ok(napi::Error::from(obj.to_unknown()))

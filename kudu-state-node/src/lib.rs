@@ -7,6 +7,11 @@
 //! runs on libuv's thread pool, `fooSync()` blocks. Errors are JavaScript `Error`s whose `.code` is the
 //! core's stable code (`HOME_NOT_FOUND`, `PRECONDITION_FAILED`, …) and whose `.path`, when the error is
 //! about a path, is that path.
+//!
+//! Remote mode: `diagnose`, `waitIdle`, `explain` and `track` also read a site over Kudu's REST API
+//! (read-only, as the command's `--remote`) when their options name one (`remote`, `app`,
+//! `publishProfile`); `Credentials` carries credentials given in code without ever showing the secret
+//! (`remote`).
 
 mod diagnose;
 mod enums;
@@ -14,6 +19,8 @@ mod error;
 mod explain;
 mod options;
 mod remediate;
+mod remote;
+mod track;
 mod types;
 
 use std::io::Write;
@@ -25,6 +32,8 @@ pub use enums::*;
 pub use explain::*;
 pub use options::*;
 pub use remediate::*;
+pub use remote::Credentials;
+pub use track::*;
 pub use types::*;
 
 /// Runs the `kudu-state` command with `args` (without the program name) on this process's standard

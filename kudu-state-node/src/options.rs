@@ -1,4 +1,5 @@
-//! JavaScript option objects to the core's options. Only the JavaScript types are checked here (a
+//! JavaScript option objects to the core's options (and, for a remote site, the fields
+//! `crate::remote::SiteArgs` reads). Only the JavaScript types are checked here (a
 //! `number` that must be a whole number); every range (stall window, log tail, HTTP status) is the
 //! core's to check, as for the command and the Python package.
 
@@ -8,6 +9,8 @@ use napi_derive::napi;
 
 use crate::enums::Platform;
 use crate::error::invalid;
+use crate::remote::Credentials;
+use napi::bindgen_prelude::ClassInstance;
 
 /// Largest whole number a JavaScript `number` holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -58,11 +61,13 @@ impl ScanOptions {
     }
 }
 
-/// How to diagnose a home.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct DiagnoseOptions {
-    /// Diagnose as of this time instead of now: makes expiry and stall decisions reproducible.
+/// How to diagnose a home, or which site to diagnose over Kudu's REST API (`remote`, `app` or
+/// `publishProfile`; then the options are the only argument: `diagnose({ remote, credentials })`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct DiagnoseOptions<'a> {
+    /// Diagnose as of this time instead of now: makes expiry and stall decisions reproducible. A
+    /// site is otherwise judged by its own clock (its `Date` header), by which a Linux lock expires.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// A deployment under a live lock with no activity for this many minutes is stalled (1–1440,
     /// default 10).
@@ -71,9 +76,32 @@ pub struct DiagnoseOptions {
     pub platform: Option<Platform>,
     /// As in `scan`.
     pub log_tail_bytes: Option<f64>,
+    /// The site's SCM (Kudu) URL, e.g. `https://<app>.scm.azurewebsites.net` (`http://` only to
+    /// loopback): read the site over Kudu's REST API (read-only) instead of a home on disk.
+    pub remote: Option<String>,
+    /// The App Service app, whose SCM site is found through Azure Resource Manager (needs a token;
+    /// with `resourceGroup`).
+    pub app: Option<String>,
+    /// The app's resource group (with `app`).
+    pub resource_group: Option<String>,
+    /// The app's subscription (with `app`; default `AZURE_SUBSCRIPTION_ID`, else `az`'s current one).
+    pub subscription: Option<String>,
+    /// A deployment slot of the app (with `app`).
+    pub slot: Option<String>,
+    /// Send every request to this instance (its `ARRAffinity` name).
+    pub instance: Option<String>,
+    /// A `.PublishSettings` file: Basic credentials (and the site, without `remote`/`app`).
+    pub publish_profile: Option<String>,
+    /// Credentials for the site; without them, the environment's (`KUDU_STATE_USERNAME` and
+    /// `KUDU_STATE_PASSWORD`, `KUDU_STATE_TOKEN`, workload identity, GitHub OIDC, `az`).
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// At most this many requests in flight (1–16, default 8).
+    pub max_in_flight: Option<f64>,
+    /// Azure Resource Manager's endpoint (sovereign clouds; default the public cloud's).
+    pub arm_endpoint: Option<String>,
 }
 
-impl DiagnoseOptions {
+impl DiagnoseOptions<'_> {
     pub(crate) fn to_core(&self) -> kudu_state::Result<kudu_state::HomeOptions> {
         home(self.platform, self.stall_minutes, self.log_tail_bytes)
     }
@@ -102,13 +130,13 @@ impl PlanOptions {
     }
 }
 
-/// How to wait for a home to become safe to deploy to.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct WaitOptions {
+/// How to wait for a home, or a site (as in `diagnose`), to become safe to deploy to.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct WaitOptions<'a> {
     /// Give up after this many milliseconds (the outcome then has `idle: false`).
     pub timeout_ms: f64,
-    /// Milliseconds between checks (default 5000).
+    /// Milliseconds between checks (default 5000 on a disk, 10000 over the REST API).
     pub poll_ms: Option<f64>,
     /// As in `diagnose`.
     pub stall_minutes: Option<f64>,
@@ -116,12 +144,90 @@ pub struct WaitOptions {
     pub platform: Option<Platform>,
     /// As in `scan`.
     pub log_tail_bytes: Option<f64>,
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
 }
 
-impl WaitOptions {
+impl WaitOptions<'_> {
     pub(crate) fn to_core(&self) -> kudu_state::Result<kudu_state::HomeOptions> {
         home(self.platform, self.stall_minutes, self.log_tail_bytes)
     }
+}
+
+/// How to follow a deployment on a home, or on a site (as in `diagnose`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct TrackOptions<'a> {
+    /// Give up when nothing in the record changed for this many milliseconds (default 600000: 10
+    /// minutes).
+    pub timeout_ms: Option<f64>,
+    /// Milliseconds between reads (default 5000 on a disk, 10000 over the REST API).
+    pub poll_ms: Option<f64>,
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
+}
+
+/// The site to diagnose with an explanation (as in `diagnose`), to say whether the holder a body
+/// names is alive.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct ExplainOptions<'a> {
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
 }
 
 /// The core's `HomeOptions`, the core's defaults for what is not given.
@@ -145,3 +251,48 @@ fn home(
         },
     })
 }
+
+/// `Debug` of the options that can name a site: `ClassInstance` (the credentials) has none, and the
+/// credentials show as their scheme only.
+macro_rules! debug_site_options {
+    ($($name:ident { $($field:ident),* }),+ $(,)?) => {$(
+        impl std::fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    $(.field(stringify!($field), &self.$field))*
+                    .field("remote", &self.remote)
+                    .field("app", &self.app)
+                    .field("resource_group", &self.resource_group)
+                    .field("subscription", &self.subscription)
+                    .field("slot", &self.slot)
+                    .field("instance", &self.instance)
+                    .field("publish_profile", &self.publish_profile)
+                    .field("credentials", &self.credentials.as_ref().map(|c| c.core().scheme()))
+                    .field("max_in_flight", &self.max_in_flight)
+                    .field("arm_endpoint", &self.arm_endpoint)
+                    .finish()
+            }
+        }
+    )+};
+}
+
+debug_site_options!(
+    DiagnoseOptions {
+        now,
+        stall_minutes,
+        platform,
+        log_tail_bytes
+    },
+    WaitOptions {
+        timeout_ms,
+        poll_ms,
+        stall_minutes,
+        platform,
+        log_tail_bytes
+    },
+    TrackOptions {
+        timeout_ms,
+        poll_ms
+    },
+    ExplainOptions {},
+);

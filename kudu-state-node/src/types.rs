@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use napi_derive::napi;
 
 use crate::enums::{
-    Action, ConflictKind, Given, NoteKind, Platform, Risk, Severity, StepOutcome, Verdict,
+    Action, ConflictKind, Given, NoteKind, Platform, Risk, Severity, StepOutcome, TrackEnd, Verdict,
 };
 
 /// The core's serde JSON of a value, pretty-printed exactly as the command prints it (without the final
@@ -178,6 +178,9 @@ pub struct Explanation {
     /// The core's JSON of this explanation: byte for byte what `kudu-state explain --json` prints
     /// (without the final newline).
     pub json: String,
+    /// With a site in the options: the site's diagnosis now, which says whether the holder the body
+    /// names is still alive; null otherwise. Not part of `json` (it has its own).
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl Explanation {
@@ -194,6 +197,7 @@ impl Explanation {
             status: x.status,
             body: x.body.clone(),
             json: json(x)?,
+            diagnosis: None,
         })
     }
 }
@@ -340,4 +344,79 @@ pub struct WaitProgress {
     pub waited_ms: f64,
     /// This poll's diagnosis.
     pub diagnosis: Diagnosis,
+}
+
+/// What a deployment's record says at one poll of `track`.
+#[napi(object, use_nullable = true)]
+#[derive(Debug)]
+pub struct TrackState {
+    /// The deployment id.
+    pub id: String,
+    /// False until `status.xml` exists (a deployment that just started may not have it yet).
+    pub found: bool,
+    /// The status as Kudu names it (`'Building'`, `'Success'`, …), a number for a value outside Kudu's
+    /// enum, or null when unreadable.
+    #[napi(ts_type = "string | number | null")]
+    pub status: serde_json::Value,
+    /// Kudu's `complete`.
+    pub complete: bool,
+    /// Kudu's `statusText`.
+    pub status_text: Option<String>,
+    /// Kudu's `progress`.
+    pub progress: Option<String>,
+    /// The newest top-level message of `log.log`.
+    pub last_log_message: Option<String>,
+    /// Why `status.xml` could not be understood, when it could not.
+    pub problem: Option<String>,
+}
+
+impl From<&kudu_state::TrackState> for TrackState {
+    fn from(s: &kudu_state::TrackState) -> Self {
+        TrackState {
+            id: s.id.clone(),
+            found: s.found,
+            status: serde_json::to_value(s.status).unwrap_or(serde_json::Value::Null),
+            complete: s.complete,
+            status_text: s.status_text.clone(),
+            progress: s.progress.clone(),
+            last_log_message: s.last_log_message.clone(),
+            problem: s.problem.clone(),
+        }
+    }
+}
+
+/// How a `track` ended.
+#[napi(object, use_nullable = true)]
+#[derive(Debug)]
+pub struct TrackOutcome {
+    /// How it ended.
+    pub end: TrackEnd,
+    /// The last state read.
+    pub last: TrackState,
+    /// How long it tracked, in milliseconds.
+    pub waited_ms: f64,
+    /// The core's JSON of this outcome: byte for byte what `kudu-state track --json` prints (without
+    /// the final newline).
+    pub json: String,
+}
+
+impl TrackOutcome {
+    pub(crate) fn from_core(t: &kudu_state::TrackOutcome) -> kudu_state::Result<Self> {
+        Ok(TrackOutcome {
+            end: t.end.into(),
+            last: TrackState::from(&t.last),
+            waited_ms: t.waited.as_secs_f64() * 1000.0,
+            json: json(t)?,
+        })
+    }
+}
+
+/// A change `track` saw: the record's new state.
+#[napi(object, use_nullable = true)]
+#[derive(Debug)]
+pub struct TrackProgress {
+    /// How long the track has lasted, in milliseconds.
+    pub waited_ms: f64,
+    /// The record's state.
+    pub state: TrackState,
 }

@@ -46,6 +46,27 @@ impl<'py, T: Serialize> IntoPyObject<'py> for &Json<T> {
     }
 }
 
+/// Where a result is about: a home on disk (`pathlib.Path`) or a site read over Kudu's REST API (its
+/// SCM URL, a `str`: a URL is not a path).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Place {
+    Home(std::path::PathBuf),
+    Site(String),
+}
+
+impl<'py> IntoPyObject<'py> for &Place {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Place::Home(path) => Ok(path.into_pyobject(py)?.into_any()),
+            Place::Site(url) => Ok(url.into_pyobject(py)?.into_any()),
+        }
+    }
+}
+
 /// `Class(field=repr(value), ...)` for the named attributes of `obj`.
 pub(crate) fn repr(obj: &Bound<'_, PyAny>, fields: &[&str]) -> PyResult<String> {
     let mut parts = Vec::with_capacity(fields.len());
@@ -102,8 +123,17 @@ pub(crate) fn utc_or_now(
     name: &str,
     value: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<DateTime<Utc>> {
+    Ok(utc(py, name, value)?.unwrap_or_else(Utc::now))
+}
+
+/// As [`utc_or_now`], with `None` kept as `None` (a remote diagnosis then uses the site's clock).
+pub(crate) fn utc(
+    py: Python<'_>,
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<DateTime<Utc>>> {
     let Some(value) = value else {
-        return Ok(Utc::now());
+        return Ok(None);
     };
     let datetime = py.import("datetime")?;
     if !value.is_instance(&datetime.getattr("datetime")?)? {
@@ -121,7 +151,10 @@ pub(crate) fn utc_or_now(
         ));
     }
     let utc = datetime.getattr("timezone")?.getattr("utc")?;
-    value.call_method1("astimezone", (utc,))?.extract()
+    value
+        .call_method1("astimezone", (utc,))?
+        .extract()
+        .map(Some)
 }
 
 /// A duration argument: seconds (`int`/`float`) or a `datetime.timedelta`, finite and non-negative

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
-use crate::convert::{Json, int_arg, record, utc_or_now};
+use crate::convert::{Json, Place, int_arg, record, utc};
 use crate::enums::{Given, NoteKind, Platform, Severity, Verdict};
 use crate::errors::IntoPyResult;
+use crate::remote::{PyCredentials, SiteArgs, Target};
 
 /// The core's options from the keyword arguments every function that reads a home takes; the core
 /// validates them (`INVALID_INPUT` for a stall window outside 1-1440 minutes, a log tail outside
@@ -161,9 +162,10 @@ pub(crate) struct PyDiagnosis {
     /// Version of the JSON shape.
     #[pyo3(get)]
     schema: u32,
-    /// The home that was diagnosed.
+    /// The home that was diagnosed (a `pathlib.Path`), or the site's SCM URL (a `str`) when it was
+    /// read over Kudu's REST API.
     #[pyo3(get)]
-    home: PathBuf,
+    home: Place,
     /// The platform the home was read as.
     #[pyo3(get)]
     platform: Platform,
@@ -187,9 +189,21 @@ pub(crate) struct PyDiagnosis {
 
 impl From<kudu_state::Diagnosis> for PyDiagnosis {
     fn from(core: kudu_state::Diagnosis) -> Self {
+        PyDiagnosis::new(core, false)
+    }
+}
+
+impl PyDiagnosis {
+    /// The diagnosis of a home on disk, or of a site read over Kudu's REST API (`remote`: its
+    /// `home` is the site's URL).
+    pub(crate) fn new(core: kudu_state::Diagnosis, remote: bool) -> Self {
         PyDiagnosis {
             schema: core.schema,
-            home: core.home.clone(),
+            home: if remote {
+                Place::Site(core.home.to_string_lossy().into_owned())
+            } else {
+                Place::Home(core.home.clone())
+            },
             platform: core.platform.into(),
             now: core.now,
             verdict: core.verdict.into(),
@@ -218,19 +232,62 @@ pub(crate) fn scan(
         .map(Into::into)
 }
 
-/// Scans and diagnoses a home as of `now` (an aware datetime; None is the current time).
+/// Scans and diagnoses a home as of `now` (an aware datetime; None is the current time), or a site
+/// over Kudu's REST API (`remote=`, `app=` or `publish_profile=`; read-only; `now=None` is then the
+/// site's own clock, by which a Linux lock expires).
 #[pyfunction]
-#[pyo3(signature = (home, now=None, stall_minutes=10, platform=None, log_tail_bytes=None))]
+#[pyo3(signature = (
+    home=None, now=None, stall_minutes=10, platform=None, log_tail_bytes=None, *,
+    remote=None, app=None, resource_group=None, subscription=None, slot=None, instance=None,
+    publish_profile=None, credentials=None, max_in_flight=None, arm_endpoint=None,
+))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn diagnose(
     py: Python<'_>,
-    home: PathBuf,
+    home: Option<PathBuf>,
     now: Option<&Bound<'_, PyAny>>,
     stall_minutes: i64,
     platform: Option<Platform>,
     log_tail_bytes: Option<i64>,
+    remote: Option<String>,
+    app: Option<String>,
+    resource_group: Option<String>,
+    subscription: Option<String>,
+    slot: Option<String>,
+    instance: Option<String>,
+    publish_profile: Option<PathBuf>,
+    credentials: Option<Bound<'_, PyCredentials>>,
+    max_in_flight: Option<i64>,
+    arm_endpoint: Option<String>,
 ) -> PyResult<PyDiagnosis> {
-    let now = utc_or_now(py, "now", now)?;
+    let now = utc(py, "now", now)?;
     let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
-    let (_, diagnosis) = diagnose_home(py, &home, now, &options)?;
-    Ok(diagnosis.into())
+    let site = SiteArgs {
+        remote,
+        app,
+        resource_group,
+        subscription,
+        slot,
+        instance,
+        publish_profile,
+        credentials: credentials.map(|c| c.get().core().clone()),
+        max_in_flight,
+        arm_endpoint,
+    };
+    match site.target(home).py_err(py)? {
+        Target::Home(home) => {
+            let (_, diagnosis) = diagnose_home(py, &home, now.unwrap_or_else(Utc::now), &options)?;
+            Ok(diagnosis.into())
+        }
+        Target::Site(site) => {
+            let d = py
+                .detach(|| {
+                    let store = site.connect()?;
+                    kudu_state::remote::diagnose_site(&store, &options, now)
+                        .map_err(|e| site.own(e))
+                })
+                .py_err(py)?;
+            Ok(PyDiagnosis::new(d.diagnosis, true))
+        }
+    }
 }

@@ -121,6 +121,28 @@ py_enum! {
     }
 }
 
+/// The JSON names of the core's `TrackEnd` (its serde names; the core has no `as_str` for it), for
+/// `py_enum!`. Checked against the core's JSON by the tests.
+trait TrackEndName {
+    fn as_str(&self) -> &'static str;
+}
+
+impl TrackEndName for kudu_state::TrackEnd {
+    fn as_str(&self) -> &'static str {
+        match self {
+            kudu_state::TrackEnd::Succeeded => "succeeded",
+            kudu_state::TrackEnd::Failed => "failed",
+            kudu_state::TrackEnd::TimedOut => "timed-out",
+            kudu_state::TrackEnd::Stopped => "stopped",
+        }
+    }
+}
+
+py_enum! {
+    /// How a track ended.
+    TrackEnd for kudu_state::TrackEnd { Succeeded, Failed, TimedOut, Stopped }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verdict>()?;
     m.add_class::<Severity>()?;
@@ -131,5 +153,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Risk>()?;
     m.add_class::<StepOutcome>()?;
     m.add_class::<ConflictKind>()?;
+    m.add_class::<TrackEnd>()?;
     Ok(())
 }

@@ -12,7 +12,7 @@ pyo3::create_exception!(
     kudu_state,
     KuduStateError,
     PyException,
-    "Base of every kudu-state error. `.code` is the core's stable code (e.g. \"HOME_NOT_FOUND\"), `.path` the path it is about or None."
+    "Base of every kudu-state error. `.code` is the core's stable code (e.g. \"HOME_NOT_FOUND\"), `.path` the path it is about or None, `.url` the URL a remote error is about or None, `.status` its HTTP status or None."
 );
 pyo3::create_exception!(
     kudu_state,
@@ -51,8 +51,34 @@ pyo3::create_exception!(
     "A step targets a path kudu-state never modifies (PROTECTED_PATH)."
 );
 
+pyo3::create_exception!(
+    kudu_state,
+    RemoteError,
+    KuduStateError,
+    "Reading a site over Kudu's REST API failed: URL_REFUSED, NETWORK_ERROR, TIMEOUT, REDIRECT_REFUSED, HTTP_ERROR, BODY_TOO_LARGE, BAD_RESPONSE, INSTANCE_UNAVAILABLE, and the codes of its subclasses. `.url` is the URL called (never with credentials), `.status` the HTTP status when there was one."
+);
+pyo3::create_exception!(
+    kudu_state,
+    AuthFailedError,
+    RemoteError,
+    "The site (or ARM) refused the credentials with 401 or 403 (AUTH_FAILED); the message says what to check."
+);
+pyo3::create_exception!(
+    kudu_state,
+    CredentialsError,
+    RemoteError,
+    "No credentials were found (NO_CREDENTIALS), or a source was found and gave nothing usable (CREDENTIAL_FAILED)."
+);
+pyo3::create_exception!(
+    kudu_state,
+    SiteNotFoundError,
+    RemoteError,
+    "ARM does not know the app or slot, or the identity may not see it (SITE_NOT_FOUND)."
+);
+
 /// Converts a core error: the subclass for its code, or for `IO_ERROR` the builtin `OSError` subclass
-/// for its kind (with `errno`, `strerror` and `filename`); `.code` and `.path` are set on all of them.
+/// for its kind (with `errno`, `strerror` and `filename`); `.code`, `.path`, `.url` and `.status` (the
+/// HTTP status) are set on all of them.
 pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
     let message = kudu_state::error_chain(e);
     let path = e.path().map(std::path::Path::to_path_buf);
@@ -72,6 +98,17 @@ pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
             "UNDO_CONFLICT" => UndoConflictError::new_err(message),
             "INVALID_INPUT" => InvalidInputError::new_err(message),
             "PROTECTED_PATH" => ProtectedPathError::new_err(message),
+            "AUTH_FAILED" => AuthFailedError::new_err(message),
+            "NO_CREDENTIALS" | "CREDENTIAL_FAILED" => CredentialsError::new_err(message),
+            "SITE_NOT_FOUND" => SiteNotFoundError::new_err(message),
+            "URL_REFUSED"
+            | "NETWORK_ERROR"
+            | "TIMEOUT"
+            | "REDIRECT_REFUSED"
+            | "HTTP_ERROR"
+            | "BODY_TOO_LARGE"
+            | "BAD_RESPONSE"
+            | "INSTANCE_UNAVAILABLE" => RemoteError::new_err(message),
             // A code added to the core later still arrives with its code, as the base class.
             _ => KuduStateError::new_err(message),
         }
@@ -80,6 +117,8 @@ pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
     if let Err(set) = value
         .setattr("code", e.code())
         .and_then(|()| value.setattr("path", path))
+        .and_then(|()| value.setattr("url", e.url()))
+        .and_then(|()| value.setattr("status", e.status()))
     {
         return set;
     }
@@ -122,5 +161,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UndoConflictError", py.get_type::<UndoConflictError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add("ProtectedPathError", py.get_type::<ProtectedPathError>())?;
+    m.add("RemoteError", py.get_type::<RemoteError>())?;
+    m.add("AuthFailedError", py.get_type::<AuthFailedError>())?;
+    m.add("CredentialsError", py.get_type::<CredentialsError>())?;
+    m.add("SiteNotFoundError", py.get_type::<SiteNotFoundError>())?;
     Ok(())
 }

@@ -1,12 +1,16 @@
 //! `explain`: what a 409 response body means, through the core's `explain_response` (which checks the
 //! status).
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
 use crate::convert::{int_arg, record};
+use crate::diagnosis::PyDiagnosis;
 use crate::enums::ConflictKind;
 use crate::errors::IntoPyResult;
+use crate::remote::{PyCredentials, SiteArgs};
 
 /// What a 409 body means, with the details it carries; `to_json()` is `kudu-state explain --json`.
 ///
@@ -46,6 +50,11 @@ pub(crate) struct PyExplanation {
     /// The whole body, verbatim.
     #[pyo3(get)]
     body: String,
+    /// With a remote site (`remote=`, `app=`, `publish_profile=`): the site's diagnosis now, which says
+    /// whether the holder the body names is still alive; None otherwise. Not part of `to_json()` (the
+    /// explanation's JSON); it has its own.
+    #[pyo3(get)]
+    diagnosis: Option<PyDiagnosis>,
     core: kudu_state::explain::Explanation,
 }
 
@@ -62,6 +71,7 @@ impl From<kudu_state::explain::Explanation> for PyExplanation {
             advice: core.advice.clone(),
             status: core.status,
             body: core.body.clone(),
+            diagnosis: None,
             core,
         }
     }
@@ -71,13 +81,67 @@ record!(PyExplanation[kind, retryable, holder_operation]);
 
 /// Classifies the body of a 409 response from any Kudu deploy client (text or JSON) and explains it.
 /// `status` is the HTTP status seen (100 to 599, else InvalidInputError; None if unknown); it is kept,
-/// not used to classify.
+/// not used to classify. With a remote site (`remote=`, `app=`, `publish_profile=`), the site is
+/// diagnosed too (by its own clock) and the result's `diagnosis` says whether the holder is alive.
 #[pyfunction]
-#[pyo3(signature = (body, status=Some(409)), text_signature = "(body, status=409)")]
-pub(crate) fn explain(py: Python<'_>, body: &str, status: Option<i64>) -> PyResult<PyExplanation> {
+#[pyo3(
+    signature = (
+        body, status=Some(409), *, remote=None, app=None, resource_group=None, subscription=None,
+        slot=None, instance=None, publish_profile=None, credentials=None, max_in_flight=None,
+        arm_endpoint=None,
+    ),
+    text_signature = "(body, status=409, *, remote=None, app=None, resource_group=None, subscription=None, slot=None, instance=None, publish_profile=None, credentials=None, max_in_flight=None, arm_endpoint=None)"
+)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn explain(
+    py: Python<'_>,
+    body: &str,
+    status: Option<i64>,
+    remote: Option<String>,
+    app: Option<String>,
+    resource_group: Option<String>,
+    subscription: Option<String>,
+    slot: Option<String>,
+    instance: Option<String>,
+    publish_profile: Option<PathBuf>,
+    credentials: Option<Bound<'_, PyCredentials>>,
+    max_in_flight: Option<i64>,
+    arm_endpoint: Option<String>,
+) -> PyResult<PyExplanation> {
     let status = status.map(|s| int_arg(py, "status", s)).transpose()?;
+    let site = SiteArgs {
+        remote,
+        app,
+        resource_group,
+        subscription,
+        slot,
+        instance,
+        publish_profile,
+        credentials: credentials.map(|c| c.get().core().clone()),
+        max_in_flight,
+        arm_endpoint,
+    }
+    .site()
+    .py_err(py)?;
     let body = body.to_owned();
-    py.detach(|| kudu_state::explain::explain_response(&body, status))
-        .py_err(py)
-        .map(Into::into)
+    let (x, diagnosis) = py
+        .detach(|| {
+            let x = kudu_state::explain::explain_response(&body, status)?;
+            let Some(site) = site else {
+                return Ok((x, None));
+            };
+            let store = site.connect()?;
+            let d = kudu_state::remote::diagnose_site(
+                &store,
+                &kudu_state::HomeOptions::default(),
+                None,
+            )
+            .map_err(|e| site.own(e))?;
+            Ok((x, Some(d.diagnosis)))
+        })
+        .py_err(py)?;
+    Ok(PyExplanation {
+        diagnosis: diagnosis.map(|d| PyDiagnosis::new(d, true)),
+        ..x.into()
+    })
 }

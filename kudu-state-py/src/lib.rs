@@ -3,7 +3,9 @@
 //!
 //! Layout: `errors` (exceptions), `enums`, `convert` (JSON/time/duration at the boundary, and `record!`,
 //! the methods every result class shares), then one module per domain: `diagnosis` (scan, diagnose),
-//! `remediate` (plan, apply, undo), `explain`, `wait`, `cli`.
+//! `remediate` (plan, apply, undo), `explain`, `wait`, `track`, `cli`; `remote` holds what names a site
+//! read over Kudu's REST API (the `remote=`, `app=`, ..., `credentials=` keyword arguments and the
+//! `Credentials` class).
 //!
 //! Every result is a frozen plain-data class: its fields (with generated getters) are filled once by a
 //! `From` conversion of the core value, which it keeps for `to_json()`. Options are the core's
@@ -18,6 +20,8 @@ mod enums;
 mod errors;
 mod explain;
 mod remediate;
+mod remote;
+mod track;
 mod wait;
 
 #[pymodule]
@@ -36,6 +40,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<remediate::PyUndoReport>()?;
     m.add_class::<explain::PyExplanation>()?;
     m.add_class::<wait::PyWaitOutcome>()?;
+    m.add_class::<remote::PyCredentials>()?;
+    m.add_class::<track::PyTrackState>()?;
+    m.add_class::<track::PyTrackOutcome>()?;
     m.add_function(wrap_pyfunction!(diagnosis::scan, m)?)?;
     m.add_function(wrap_pyfunction!(diagnosis::diagnose, m)?)?;
     m.add_function(wrap_pyfunction!(remediate::plan, m)?)?;
@@ -43,6 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(remediate::undo, m)?)?;
     m.add_function(wrap_pyfunction!(explain::explain, m)?)?;
     m.add_function(wrap_pyfunction!(wait::wait_idle, m)?)?;
+    m.add_function(wrap_pyfunction!(track::track, m)?)?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     Ok(())
 }

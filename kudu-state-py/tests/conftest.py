@@ -1,12 +1,16 @@
-"""Homes for the tests: copies of the repository's example homes (Kudu's exact bytes), edited in place."""
+"""Homes for the tests: copies of the repository's example homes (Kudu's exact bytes), edited in place;
+and sites serving them over Kudu's REST API (the `kudu-emulator` binary, on 127.0.0.1 only)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -63,3 +67,107 @@ def tree_bytes(root: Path, skip: str = "data") -> dict[str, bytes | None]:
             continue
         out[rel] = None if path.is_dir() else path.read_bytes()
     return out
+
+
+# --- Remote mode: the `kudu-emulator` binary serves a home over Kudu's REST API on 127.0.0.1 ---------
+
+#: The Basic credentials the emulated sites take. Every secret the tests use starts with "SECRET", so one
+#: search finds a leak.
+USER = "$emulated-app"
+PASSWORD = "SECRET-pw-5e1b7"
+TOKEN = "SECRET-token-c03d9"
+
+
+def emulator_binary() -> Path:
+    """$KUDU_EMULATOR, else the workspace's debug build (built here when missing)."""
+    given = os.environ.get("KUDU_EMULATOR")
+    if given:
+        return Path(given)
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+    binary = target / "debug" / "kudu-emulator"
+    if not binary.exists():
+        subprocess.run(
+            ["cargo", "build", "-q", "-p", "kudu-emulator", "--bin", "kudu-emulator"], cwd=REPO, check=True
+        )
+    return binary
+
+
+@dataclass
+class Site:
+    """A running emulator: its URL, the home it serves, and what it printed about itself."""
+
+    url: str
+    home: Path
+    info: dict[str, Any]
+
+
+SiteFactory = Callable[..., Site]
+
+
+@pytest.fixture
+def serve() -> Iterator[SiteFactory]:
+    """`serve(home, platform="linux", token=False)` starts `kudu-emulator` on `home` (Basic USER/PASSWORD,
+    and Bearer TOKEN with token=True) and returns the Site; every emulator stops at the test's end."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(home: Path, platform: str = "linux", token: bool = False) -> Site:
+        ticks(home)
+        args = [str(emulator_binary()), "--home", str(home), "--platform", platform]
+        args += ["--user", USER, "--password", PASSWORD]
+        if token:
+            args += ["--token", TOKEN]
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        info = json.loads(proc.stdout.readline())
+        assert url.startswith("http://127.0.0.1:"), url
+        return Site(url=url, home=home, info=info)
+
+    yield start
+    for proc in procs:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()
+        proc.stdout.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def ticks(root: Path) -> None:
+    """Rounds every mtime under `root` down to Kudu's precision: the REST API gives times in .NET ticks
+    (100 ns), a disk in nanoseconds, and a finding's evidence shows the mtime."""
+    for path in [root, *root.rglob("*")]:
+        st = path.lstat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - st.st_mtime_ns % 100), follow_symlinks=False)
+
+
+def platform_of(example: str) -> str:
+    return "windows" if example.startswith("windows") else "linux"
+
+
+def write_record(
+    home: Path, deployment_id: str, status: str, complete: bool, progress: str = ""
+) -> Path:
+    """Writes `site/deployments/<id>/status.xml` in Kudu's bytes (from the healthy example's), with this
+    status and `complete`."""
+    template = (EXAMPLES / "linux-healthy" / "site" / "deployments" / HEALTHY_ID / "status.xml").read_text(
+        encoding="utf-8-sig"
+    )
+    text = (
+        template.replace(HEALTHY_ID, deployment_id)
+        .replace("<status>Success</status>", f"<status>{status}</status>")
+        .replace("<complete>True</complete>", f"<complete>{complete}</complete>")
+        .replace("<progress></progress>", f"<progress>{progress}</progress>")
+    )
+    folder = home / "site" / "deployments" / deployment_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "status.xml"
+    path.write_text(text, encoding="utf-8-sig")
+    return path
+
+
+#: The one deployment of the healthy examples.
+HEALTHY_ID = "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b"

@@ -23,6 +23,15 @@ def test_hierarchy() -> None:
     for cls in (HomeError, PreconditionFailedError, ApplyLockedError, UndoConflictError, InvalidInputError, ProtectedPathError):
         assert issubclass(cls, KuduStateError)
     assert issubclass(KuduStateError, Exception)
+    assert issubclass(kudu_state.RemoteError, KuduStateError)
+    for remote in (kudu_state.AuthFailedError, kudu_state.CredentialsError, kudu_state.SiteNotFoundError):
+        assert issubclass(remote, kudu_state.RemoteError)
+
+
+def test_local_errors_have_no_url_or_status(tmp_path: Path) -> None:
+    with pytest.raises(HomeError) as info:
+        kudu_state.diagnose(tmp_path / "nope")
+    assert info.value.url is None and info.value.status is None
 
 
 def test_missing_home_is_home_not_found(tmp_path: Path) -> None:

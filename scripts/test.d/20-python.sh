@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Python package (kudu-state-py): build the abi3 wheel from source into a venv, then run pytest and
-# check the type stubs against the native module with mypy.stubtest.
+# The Python package (kudu-state-py): build the abi3 wheel from source into a venv, then run pytest (the
+# remote-mode tests against the kudu-emulator binary, built here) and check the type stubs against the
+# native module with mypy.stubtest.
 #   VENV=...      the venv to use (default $ROOT/.venv-py, created when missing)
 # Run by scripts/test.sh (set -euo pipefail, $ROOT exported); runnable alone too.
 set -euo pipefail
@@ -22,6 +23,10 @@ fi
 # No build isolation: maturin is already in the venv, so nothing is downloaded on each run (P5).
 "$PY" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
   --no-build-isolation ./kudu-state-py
+
+# The remote-mode tests serve homes over Kudu's REST API with the emulator binary (127.0.0.1 only).
+cargo build -q -p kudu-emulator --bin kudu-emulator
+export KUDU_EMULATOR="${CARGO_TARGET_DIR:-$ROOT/target}/debug/kudu-emulator"
 
 # pytest: exit status 5 (no tests collected) fails like any other non-zero status.
 "$PY" -m pytest -q -p no:cacheprovider kudu-state-py/tests

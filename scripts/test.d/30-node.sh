@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Node package (kudu-state-node): npm install, native build, generated-files check, type test, node --test.
+# The Node package (kudu-state-node): npm install, native build, generated-files check, type test, node --test
+# (the remote-mode tests against the kudu-emulator binary, built here).
 # Run by scripts/test.sh from the repo root with $ROOT exported; runnable on its own from anywhere.
 set -euo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -18,6 +19,10 @@ if ! git -C "$ROOT" diff --exit-code -- kudu-state-node/index.js kudu-state-node
 fi
 
 npx tsc --noEmit -p __test__/tsconfig.json
+
+# The remote-mode tests serve homes over Kudu's REST API with the emulator binary (127.0.0.1 only).
+cargo build -q -p kudu-emulator --bin kudu-emulator
+export KUDU_EMULATOR="${CARGO_TARGET_DIR:-$ROOT/target}/debug/kudu-emulator"
 
 tap="$(mktemp)"
 trap 'rm -f "$tap"' EXIT

@@ -3,8 +3,11 @@
 # are the same bytes, because all of them print the core's serde JSON of the same core value.
 #
 # Cases: `diagnose` and `plan` (at a fixed --now) on every examples/homes/* (plus a home given as its
-# site folder, and non-default --platform / --stall-minutes), and `explain` of a few 409 bodies (plain
-# Kudu text, the ASP.NET error envelope, an ARM error, a KuduLite culture date, CRLF, non-ASCII, a 429).
+# site folder, and non-default --platform / --stall-minutes), `explain` of a few 409 bodies (plain
+# Kudu text, the ASP.NET error envelope, an ARM error, a KuduLite culture date, CRLF, non-ASCII, a 429),
+# and `diagnose --remote` of every example home served over Kudu's REST API by the kudu-emulator
+# binary on 127.0.0.1 (the commands take the credentials from KUDU_STATE_USERNAME/PASSWORD, Python and
+# Node from a Credentials object).
 # Front ends compared, each case byte for byte against the first:
 #   cli-py    the `kudu-state` command the Python package installs ($VENV/bin/kudu-state)
 #   cli-node  the `kudu-state` bin of the Node package (node kudu-state-node/bin/kudu-state.js)
@@ -14,7 +17,8 @@
 # Newlines: the command prints the JSON followed by one "\n"; to_json() and .json are the same bytes
 # without that final newline, so one "\n" is appended to them before comparing.
 #
-# Reuses what 20-python.sh and 30-node.sh built (the venv with the wheel, the Node addon): run after them.
+# Reuses what 20-python.sh and 30-node.sh built (the venv with the wheel, the Node addon, the emulator):
+# run after them.
 #   VENV=...            the venv of 20-python.sh (default $ROOT/.venv-py)
 #   KUDU_STATE_BIN=...  also compare this kudu-state binary
 set -euo pipefail
@@ -31,7 +35,40 @@ if [ ! -x "$VENV/bin/kudu-state" ] || ! compgen -G "$NODE_PKG/*.node" >/dev/null
 fi
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+EMULATORS=()
+cleanup() {
+  # Closing an emulator's stdin stops it.
+  local fd
+  for fd in "${EMULATORS[@]}"; do
+    exec {fd}>&-
+  done
+  wait
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build -q -p kudu-emulator --bin kudu-emulator
+EMULATOR="${KUDU_EMULATOR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/kudu-emulator}"
+REMOTE_USER='$parity-app'
+REMOTE_PASSWORD='parity-pw-3c9e'
+
+# serve HOME PLATFORM: starts the emulator on HOME (its stdin held open on a new fd of this shell, so
+# not in a $(subshell)) and sets SERVED_URL.
+serve() {
+  local home="$1" platform="$2" out="$work/emulator-$RANDOM" fd
+  exec {fd}> >(exec "$EMULATOR" --home "$home" --platform "$platform" \
+    --user "$REMOTE_USER" --password "$REMOTE_PASSWORD" >"$out")
+  EMULATORS+=("$fd")
+  for _ in $(seq 100); do
+    if [ -s "$out" ] && [ "$(wc -l <"$out")" -ge 1 ]; then
+      SERVED_URL="$(head -n1 "$out")"
+      return
+    fi
+    sleep 0.05
+  done
+  echo "35-parity.sh: kudu-emulator did not start on $home" >&2
+  exit 1
+}
 
 # Front ends that are commands: name and argv prefix.
 declare -A CLI=([cli-py]="$VENV/bin/kudu-state" [cli-node]="node $NODE_PKG/bin/kudu-state.js")
@@ -66,6 +103,14 @@ done
 add_case diagnose-site-folder diagnose "$ROOT/examples/homes/linux-healthy/site" "" "" ""
 add_case diagnose-as-windows diagnose "$ROOT/examples/homes/linux-stuck" windows 3 ""
 add_case plan-stall-1440 plan "$ROOT/examples/homes/linux-stuck" linux 1440 ""
+mkdir -p "$work/served"
+for dir in examples/homes/*/; do
+  name="$(basename "$dir")"
+  cp -R "$dir" "$work/served/$name"
+  case "$name" in windows-*) platform=windows ;; *) platform=linux ;; esac
+  serve "$work/served/$name" "$platform"
+  add_case "remote-diagnose-$name" remote-diagnose "$SERVED_URL" "" "" ""
+done
 mkdir -p "$work/bodies"
 for i in "${!BODIES[@]}"; do
   printf '%s' "${BODIES[$i]}" >"$work/bodies/$i"
@@ -84,6 +129,9 @@ while IFS="$US" read -r id command subject platform stall status; do
     diagnose | plan)
       args+=(--now "$NOW" ${platform:+--platform "$platform"} ${stall:+--stall-minutes "$stall"} -- "$subject")
       ;;
+    remote-diagnose)
+      args=(diagnose --json --now "$NOW" --remote "$subject")
+      ;;
     explain)
       body="$(cat "$subject"; printf x)" # the x keeps a trailing newline of the body
       args+=(--status "$status" -- "${body%x}")
@@ -92,7 +140,8 @@ while IFS="$US" read -r id command subject platform stall status; do
   for front in "${!CLI[@]}"; do
     rc=0
     # shellcheck disable=SC2086 # the prefix is a command and its arguments
-    ${CLI[$front]} "${args[@]}" >"$work/$front/$id" 2>"$work/$front/$id.err" || rc=$?
+    KUDU_STATE_USERNAME="$REMOTE_USER" KUDU_STATE_PASSWORD="$REMOTE_PASSWORD" \
+      ${CLI[$front]} "${args[@]}" >"$work/$front/$id" 2>"$work/$front/$id.err" || rc=$?
     case "$rc" in
       0 | 10 | 11 | 12) ;;
       *)
@@ -105,13 +154,14 @@ while IFS="$US" read -r id command subject platform stall status; do
 done <"$cases"
 
 # Python: one process for every case.
-"$PY" - "$cases" "$work/python" "$NOW" <<'PY'
+"$PY" - "$cases" "$work/python" "$NOW" "$REMOTE_USER" "$REMOTE_PASSWORD" <<'PY'
 import datetime as dt
 import sys
 
 import kudu_state as ks
 
 cases, out, now = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3].replace("Z", "+00:00"))
+credentials = ks.Credentials.basic(sys.argv[4], sys.argv[5])
 with open(cases, encoding="utf-8") as lines:
     for line in lines:
         id_, command, subject, platform, stall, status = line.rstrip("\n").split("\x1f")
@@ -122,6 +172,8 @@ with open(cases, encoding="utf-8") as lines:
             kw["stall_minutes"] = int(stall)
         if command == "diagnose":
             text = ks.diagnose(subject, now=now, **kw).to_json()
+        elif command == "remote-diagnose":
+            text = ks.diagnose(remote=subject, credentials=credentials, now=now).to_json()
         elif command == "plan":
             text = ks.plan(subject, now=now, **kw).to_json()
         else:
@@ -132,10 +184,11 @@ with open(cases, encoding="utf-8") as lines:
 PY
 
 # Node: one process for every case.
-node - "$cases" "$work/node" "$NOW" "$NODE_PKG" <<'JS'
+node - "$cases" "$work/node" "$NOW" "$NODE_PKG" "$REMOTE_USER" "$REMOTE_PASSWORD" <<'JS'
 const fs = require('node:fs')
-const [cases, out, now, pkg] = process.argv.slice(2)
+const [cases, out, now, pkg, user, password] = process.argv.slice(2)
 const ks = require(pkg)
+const credentials = ks.Credentials.basic(user, password)
 for (const line of fs.readFileSync(cases, 'utf8').split('\n').filter(Boolean)) {
   const [id, command, subject, platform, stall, status] = line.split('\x1f')
   const options = { now: new Date(now) }
@@ -143,6 +196,7 @@ for (const line of fs.readFileSync(cases, 'utf8').split('\n').filter(Boolean)) {
   if (stall) options.stallMinutes = Number(stall)
   let text
   if (command === 'diagnose') text = ks.diagnoseSync(subject, options).json
+  else if (command === 'remote-diagnose') text = ks.diagnoseSync({ remote: subject, credentials, ...options }).json
   else if (command === 'plan') text = ks.planSync(subject, options).json
   else text = ks.explainSync(fs.readFileSync(subject, 'utf8'), Number(status)).json
   fs.writeFileSync(`${out}/${id}`, text + '\n')

@@ -3,7 +3,7 @@
 import datetime
 import os
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Final, Optional, Sequence, Union, final
+from typing import Any, Callable, ClassVar, Final, NoReturn, Optional, Sequence, Union, final
 
 __version__: Final[str]
 __all__ = [
@@ -15,6 +15,10 @@ __all__ = [
     "UndoConflictError",
     "InvalidInputError",
     "ProtectedPathError",
+    "RemoteError",
+    "AuthFailedError",
+    "CredentialsError",
+    "SiteNotFoundError",
     "Verdict",
     "Severity",
     "Platform",
@@ -24,6 +28,8 @@ __all__ = [
     "Risk",
     "StepOutcome",
     "ConflictKind",
+    "TrackEnd",
+    "Credentials",
     "Snapshot",
     "ScanNote",
     "Finding",
@@ -35,6 +41,8 @@ __all__ = [
     "UndoReport",
     "Explanation",
     "WaitOutcome",
+    "TrackState",
+    "TrackOutcome",
     "scan",
     "diagnose",
     "plan",
@@ -42,19 +50,23 @@ __all__ = [
     "undo",
     "explain",
     "wait_idle",
+    "track",
     "run_cli",
 ]
 
 _PathLike = Union[str, "os.PathLike[str]"]
 _Seconds = Union[float, datetime.timedelta]
 
-# Exceptions. Every one has `.code` (the core's stable code) and `.path` (or None).
+# Exceptions. Every one has `.code` (the core's stable code), `.path`, `.url` (the URL a remote error is
+# about, never with credentials) and `.status` (its HTTP status), each None when it does not apply.
 # IO_ERROR is raised as the builtin FileNotFoundError / PermissionError / FileExistsError / OSError,
 # with `.filename`, `.code` == "IO_ERROR" and `.path` set.
 
 class KuduStateError(Exception):
     code: str
     path: Optional[Path]
+    url: Optional[str]
+    status: Optional[int]
 
 class HomeError(KuduStateError): ...
 class PreconditionFailedError(KuduStateError): ...
@@ -62,6 +74,14 @@ class ApplyLockedError(KuduStateError): ...
 class UndoConflictError(KuduStateError): ...
 class InvalidInputError(KuduStateError): ...
 class ProtectedPathError(KuduStateError): ...
+
+# Remote mode (a site over Kudu's REST API): RemoteError is URL_REFUSED, NETWORK_ERROR, TIMEOUT,
+# REDIRECT_REFUSED, HTTP_ERROR, BODY_TOO_LARGE, BAD_RESPONSE, INSTANCE_UNAVAILABLE; its subclasses
+# AUTH_FAILED; NO_CREDENTIALS, CREDENTIAL_FAILED; SITE_NOT_FOUND.
+class RemoteError(KuduStateError): ...
+class AuthFailedError(RemoteError): ...
+class CredentialsError(RemoteError): ...
+class SiteNotFoundError(RemoteError): ...
 
 # Enums (`#[pyclass(eq, eq_int)]`): compare by identity/equality, `int()` gives the position,
 # `str()` / `.value` the core's name (the text in the JSON).
@@ -188,6 +208,38 @@ class ConflictKind:
     def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
+class TrackEnd:
+    SUCCEEDED: ClassVar[TrackEnd]
+    FAILED: ClassVar[TrackEnd]
+    TIMED_OUT: ClassVar[TrackEnd]
+    STOPPED: ClassVar[TrackEnd]
+    @property
+    def value(self) -> str: ...
+    def __int__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+# Credentials for a remote site given in code (else the environment's: KUDU_STATE_USERNAME and
+# KUDU_STATE_PASSWORD, KUDU_STATE_TOKEN, workload identity, GitHub OIDC, `az`). The secret stays in
+# native memory: no attribute, repr, str, to_dict() or error shows it; pickling raises TypeError.
+
+@final
+class Credentials:
+    @staticmethod
+    def basic(user: str, password: str) -> Credentials: ...
+    @staticmethod
+    def token(token: str) -> Credentials: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def user(self) -> Optional[str]: ...
+    def to_dict(self) -> dict[str, Optional[str]]: ...
+    def __reduce__(self) -> NoReturn: ...
+    def __copy__(self) -> Credentials: ...
+    def __deepcopy__(self, memo: Any, /) -> Credentials: ...
+
 # Results: frozen plain data, compared by value, with to_json() (the core's serde JSON: what the
 # command's --json prints, without its final newline) and to_dict() (the same as Python objects).
 
@@ -243,7 +295,7 @@ class Diagnosis:
     @property
     def schema(self) -> int: ...
     @property
-    def home(self) -> Path: ...
+    def home(self) -> Union[Path, str]: ...  # a str (the SCM URL) for a site read over the REST API
     @property
     def platform(self) -> Platform: ...
     @property
@@ -373,6 +425,8 @@ class Explanation:
     def status(self) -> Optional[int]: ...
     @property
     def body(self) -> str: ...
+    @property
+    def diagnosis(self) -> Optional[Diagnosis]: ...  # the site's, with a remote site
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
@@ -392,8 +446,52 @@ class WaitOutcome:
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
 
+@final
+class TrackState:
+    @property
+    def id(self) -> str: ...
+    @property
+    def found(self) -> bool: ...
+    @property
+    def status(self) -> Union[str, int, None]: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def status_text(self) -> Optional[str]: ...
+    @property
+    def progress(self) -> Optional[str]: ...
+    @property
+    def last_log_message(self) -> Optional[str]: ...
+    @property
+    def problem(self) -> Optional[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+@final
+class TrackOutcome:
+    @property
+    def end(self) -> TrackEnd: ...
+    @property
+    def last(self) -> TrackState: ...
+    @property
+    def waited(self) -> datetime.timedelta: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __bool__(self) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
 # The options of every function that reads a home are the core's, checked by the core (InvalidInputError):
 # stall_minutes 1 to 1440; log_tail_bytes 1024 to 16 MiB, None for the core's default (64 KiB).
+#
+# diagnose, explain, wait_idle and track also read a site over Kudu's REST API, read-only, as the
+# command's --remote: name it with remote= (its SCM URL), app= with resource_group= (and subscription=,
+# slot=; found through ARM) or publish_profile= (its credentials, and the site when nothing else names
+# it). A home and a site together, or neither (explain: a site is optional), is InvalidInputError; so
+# is a site-only argument without a site. credentials=None takes the environment's; instance= pins
+# every request to one instance; max_in_flight is 1 to 16 (default 8).
 
 def scan(
     home: _PathLike,
@@ -401,11 +499,22 @@ def scan(
     log_tail_bytes: Optional[int] = None,
 ) -> Snapshot: ...
 def diagnose(
-    home: _PathLike,
+    home: Optional[_PathLike] = None,
     now: Optional[datetime.datetime] = None,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
     log_tail_bytes: Optional[int] = None,
+    *,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
 ) -> Diagnosis: ...
 def plan(
     home: _PathLike,
@@ -417,14 +526,57 @@ def plan(
 ) -> Plan: ...
 def apply(plan: Plan, backup_dir: Optional[_PathLike] = None, *, yes: bool) -> ApplyReport: ...
 def undo(backup_dir: _PathLike) -> UndoReport: ...
-def explain(body: str, status: Optional[int] = 409) -> Explanation: ...  # status: 100 to 599, or None
+def explain(
+    body: str,
+    status: Optional[int] = 409,  # 100 to 599, or None
+    *,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
+) -> Explanation: ...
 def wait_idle(
-    home: _PathLike,
+    home: Optional[_PathLike] = None,
+    *,
     timeout: _Seconds,
-    poll: _Seconds = 5.0,
+    poll: Optional[_Seconds] = None,  # 5 s on a disk, 10 s over the REST API
     on_progress: Optional[Callable[[Diagnosis, float], Optional[bool]]] = None,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
     log_tail_bytes: Optional[int] = None,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
 ) -> WaitOutcome: ...
+def track(
+    id: str,
+    home: Optional[_PathLike] = None,
+    *,
+    timeout: _Seconds = 600.0,  # of inactivity: nothing in the record changed
+    poll: Optional[_Seconds] = None,  # 5 s on a disk, 10 s over the REST API
+    on_change: Optional[Callable[[TrackState, float], Optional[bool]]] = None,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
+) -> TrackOutcome: ...
 def run_cli(args: Sequence[str]) -> int: ...

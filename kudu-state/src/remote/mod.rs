@@ -33,7 +33,8 @@
 //! - [`site_credentials`], [`arm_credentials`], [`PublishProfile`]: the credential chain;
 //!   [`Credentials`] and [`Secret`] never show a secret.
 //! - [`Arm`]: the SCM host and instances of `--app`/`--resource-group`/`--subscription`/`--slot`.
-//! - [`connect`]: all of it from command-line shaped [`ConnectOptions`].
+//! - [`connect`]: all of it from command-line shaped [`ConnectOptions`]; [`connect_as`] with
+//!   credentials the caller holds instead of the chain (the Python and Node packages).
 //!
 //! # Using it from a scan
 //!
@@ -116,10 +117,31 @@ pub struct ConnectOptions {
 /// errors (`NO_CREDENTIALS`, `CREDENTIAL_FAILED`); ARM's (`AUTH_FAILED`, `SITE_NOT_FOUND`) and the
 /// network errors.
 pub fn connect(options: &ConnectOptions, env: &Env) -> Result<RemoteStore> {
+    connect_as(options, None, env)
+}
+
+/// [`connect`] with credentials the caller already holds (the Python and Node packages'
+/// `credentials` argument), or `None` for the credential chain of `env`.
+///
+/// Given credentials are the site's, whatever the environment or a publish profile holds (a
+/// profile then only names the site, and is still refused if it is for another site). For
+/// `app`, a given bearer token is also ARM's; with given Basic credentials ARM's token comes from
+/// `env`'s chain (`KUDU_STATE_TOKEN`, Entra). They are never renewed: a token that expires during
+/// a long wait is refused (`AUTH_FAILED`), as the caller is the only one who can renew it.
+///
+/// # Errors
+/// As [`connect`]; `NO_CREDENTIALS` only when ARM needs a token and none is found.
+pub fn connect_as(
+    options: &ConnectOptions,
+    credentials: Option<&Credentials>,
+    env: &Env,
+) -> Result<RemoteStore> {
     let http = HttpClient::new(&options.http, env)?;
-    let (site, credentials) = resolve(&http, options, env)?;
-    let store = RemoteStore::new(&http, site, credentials, options.instance.clone());
-    store.renew_tokens_from(env.clone());
+    let (site, resolved) = resolve_as(&http, options, credentials, env)?;
+    let store = RemoteStore::new(&http, site, resolved, options.instance.clone());
+    if credentials.is_none() {
+        store.renew_tokens_from(env.clone());
+    }
     Ok(store)
 }
 
@@ -130,6 +152,19 @@ pub fn connect(options: &ConnectOptions, env: &Env) -> Result<RemoteStore> {
 pub fn resolve(
     http: &HttpClient,
     options: &ConnectOptions,
+    env: &Env,
+) -> Result<(SiteUrl, Credentials)> {
+    resolve_as(http, options, None, env)
+}
+
+/// [`resolve`] with the caller's credentials, if any (see [`connect_as`]).
+///
+/// # Errors
+/// As [`connect_as`].
+pub fn resolve_as(
+    http: &HttpClient,
+    options: &ConnectOptions,
+    given: Option<&Credentials>,
     env: &Env,
 ) -> Result<(SiteUrl, Credentials)> {
     if options.remote.is_some() && options.app.is_some() {
@@ -151,7 +186,10 @@ pub fn resolve(
             let Some(resource_group) = options.resource_group.clone() else {
                 return Err(Error::invalid("argument", "--app needs --resource-group"));
             };
-            let (token, az_subscription) = arm_credentials(http, env)?;
+            let (token, az_subscription) = match given.filter(|c| c.is_bearer()) {
+                Some(token) => (token.clone(), None),
+                None => arm_credentials(http, env)?,
+            };
             let Some(subscription) = options
                 .subscription
                 .clone()
@@ -203,6 +241,9 @@ pub fn resolve(
         }
         other => other,
     };
+    if let Some(given) = given {
+        return Ok((site, given.clone()));
+    }
     let credentials = match (profile.as_ref(), arm_token) {
         // The token ARM accepted is the site's too, unless a higher source is set.
         (None, Some(token))
@@ -273,4 +314,135 @@ pub fn diagnose_site(
         clock,
         stats: store.stats(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kudu_emulator::{Auth, AzureOptions, Emulator, Options, Platform};
+
+    use super::*;
+    use crate::store::{RelPath, Store};
+
+    const USER: &str = "$emulated-app";
+    const PASSWORD: &str = "SECRET-given-pw";
+    const TOKEN: &str = "SECRET-given-token";
+
+    /// An emulator over an empty Linux home that takes Basic USER/PASSWORD or Bearer TOKEN (also
+    /// ARM's token).
+    fn site() -> (tempfile::TempDir, Emulator) {
+        let home = tempfile::tempdir().expect("tempdir");
+        fs_err::create_dir_all(home.path().join("site/deployments")).expect("site");
+        let emu = Emulator::start(
+            home.path(),
+            Options {
+                auth: Auth::AnyOf(vec![Auth::basic(USER, PASSWORD), Auth::bearer(TOKEN)]),
+                azure: AzureOptions {
+                    access_token: TOKEN.to_owned(),
+                    ..AzureOptions::default()
+                },
+                ..Options::new(Platform::Linux)
+            },
+        )
+        .expect("emulator");
+        (home, emu)
+    }
+
+    fn quick() -> HttpOptions {
+        HttpOptions {
+            request_timeout: Duration::from_secs(5),
+            retries: 0,
+            ..HttpOptions::default()
+        }
+    }
+
+    fn basic(password: &str) -> Credentials {
+        Credentials::basic(
+            USER,
+            Secret::new(password),
+            CredentialSource::UsernamePassword,
+        )
+    }
+
+    fn list_site(store: &RemoteStore) {
+        store
+            .list(&RelPath::new("site").expect("rel"))
+            .expect("list");
+    }
+
+    /// The `Authorization` schemes the site saw for VFS reads.
+    fn schemes(emu: &Emulator) -> Vec<Option<String>> {
+        emu.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/api/vfs/"))
+            .map(|r| r.auth_scheme)
+            .collect()
+    }
+
+    #[test]
+    fn given_credentials_win_over_the_chain_and_never_fall_back() {
+        let (_home, emu) = site();
+        let options = ConnectOptions {
+            remote: Some(emu.url()),
+            http: quick(),
+            ..ConnectOptions::default()
+        };
+        // The environment holds a good token; the given Basic credentials are sent instead.
+        let env = Env::from_vars([("KUDU_STATE_TOKEN", TOKEN)]);
+        let store = connect_as(&options, Some(&basic(PASSWORD)), &env).expect("connect");
+        list_site(&store);
+        assert_eq!(schemes(&emu), [Some("Basic".to_owned())]);
+        assert_eq!(store.credentials(), basic(PASSWORD));
+
+        // Wrong given credentials are refused, not replaced by the environment's.
+        emu.clear_requests();
+        let store = connect_as(&options, Some(&basic("SECRET-wrong")), &env).expect("connect");
+        let e = store
+            .list(&RelPath::new("site").expect("rel"))
+            .expect_err("refused");
+        assert_eq!(e.code(), "AUTH_FAILED");
+        assert_eq!(
+            e.url(),
+            Some(format!("{}/api/vfs/site/", emu.url()).as_str())
+        );
+        assert!(!crate::error_chain(&e).contains("SECRET"), "{e}");
+        assert_eq!(schemes(&emu), [Some("Basic".to_owned())]);
+
+        // None is the chain, as `connect`.
+        emu.clear_requests();
+        let store = connect_as(&options, None, &env).expect("connect");
+        list_site(&store);
+        assert_eq!(schemes(&emu), [Some("Bearer".to_owned())]);
+    }
+
+    #[test]
+    fn a_given_token_is_also_arms_and_given_basic_needs_a_token_for_arm() {
+        let (_home, emu) = site();
+        let az = AzureOptions::default();
+        let options = ConnectOptions {
+            app: Some(az.app.clone()),
+            resource_group: Some(az.resource_group.clone()),
+            subscription: Some(az.subscription.clone()),
+            arm_endpoint: Some(emu.url()),
+            http: quick(),
+            ..ConnectOptions::default()
+        };
+        let token = Credentials::bearer(Secret::new(TOKEN), CredentialSource::Token);
+        let store = connect_as(&options, Some(&token), &Env::default()).expect("connect");
+        assert_eq!(store.site().as_str(), emu.url());
+        list_site(&store);
+        assert_eq!(schemes(&emu), [Some("Bearer".to_owned())]);
+
+        // Basic credentials are not ARM's: with nothing else, there is no token for ARM.
+        let e = connect_as(&options, Some(&basic(PASSWORD)), &Env::default())
+            .expect_err("no token for ARM");
+        assert_eq!(e.code(), "NO_CREDENTIALS");
+        // With one in the environment, ARM gets it and the site the given Basic credentials.
+        emu.clear_requests();
+        let env = Env::from_vars([("KUDU_STATE_TOKEN", TOKEN)]);
+        let store = connect_as(&options, Some(&basic(PASSWORD)), &env).expect("connect");
+        list_site(&store);
+        assert_eq!(schemes(&emu), [Some("Basic".to_owned())]);
+    }
 }
