@@ -300,7 +300,7 @@ fn poll_or_default(poll: Option<TimeDelta>, remote: bool) -> std::time::Duration
 
 fn track(a: &TrackArgs, io: &mut Io<'_>) -> Result<i32> {
     let remote_store = if a.remote.is_remote() {
-        Some(remote::open(&a.remote, &a.home)?)
+        Some(remote::open_for_waiting(&a.remote, &a.home)?)
     } else {
         None
     };
@@ -410,7 +410,7 @@ fn wait_idle(a: &WaitArgs, io: &mut Io<'_>) -> Result<i32> {
     let options = a.home.options();
     let timeout = a.timeout.to_std().unwrap_or_default();
     let store = if a.remote.is_remote() {
-        Some(remote::open(&a.remote, &a.home)?)
+        Some(remote::open_for_waiting(&a.remote, &a.home)?)
     } else {
         None
     };

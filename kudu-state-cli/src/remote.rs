@@ -9,8 +9,23 @@ use kudu_state::remote::{Clock, ConnectOptions, Env, HttpOptions, RemoteStore, c
 
 use crate::args::{HomeArgs, RemoteArgs};
 
-/// Opens the store the options name; refuses a home path given with them.
+/// Opens the store the options name; refuses a home path given with them. The whole run is
+/// bounded by the client's default limit.
 pub(crate) fn open(remote: &RemoteArgs, home: &HomeArgs) -> Result<RemoteStore> {
+    open_with(remote, home, HttpOptions::default().run_timeout)
+}
+
+/// [`open`] for `wait-idle` and `track`, which end by their own `--timeout`: no limit on the whole
+/// run (each request keeps its own), so a 30-minute wait is not cut at the client's default.
+pub(crate) fn open_for_waiting(remote: &RemoteArgs, home: &HomeArgs) -> Result<RemoteStore> {
+    open_with(remote, home, None)
+}
+
+fn open_with(
+    remote: &RemoteArgs,
+    home: &HomeArgs,
+    run_timeout: Option<std::time::Duration>,
+) -> Result<RemoteStore> {
     if let Some(path) = &home.home {
         return Err(kudu_state::Error::Invalid {
             what: "argument",
@@ -31,6 +46,7 @@ pub(crate) fn open(remote: &RemoteArgs, home: &HomeArgs) -> Result<RemoteStore> 
         arm_endpoint: remote.arm_endpoint.clone(),
         http: HttpOptions {
             max_in_flight: usize::try_from(remote.max_in_flight).unwrap_or(8),
+            run_timeout,
             ..HttpOptions::default()
         },
     };
