@@ -16,7 +16,7 @@ use crate::store::local::{
     COPY_CAP, HomeLock, create_dirs_no_follow, digest, lstat_opt, read_capped, write_atomic,
 };
 use crate::store::{
-    EntryKind, RelPath, Store, file_digest, read_whole, read_whole_bytes, tree_digest,
+    Bytes, EntryKind, RelPath, Store, file_digest, read_whole, read_whole_bytes, tree_digest,
 };
 
 /// Largest file apply reads whole (status files, `active`, `log.xml`); logs are only appended to.
@@ -168,7 +168,36 @@ pub(crate) fn run_on(
     mut on_step: impl FnMut(&StepReport),
 ) -> Result<ApplyReport> {
     let plan_id = plan.id();
-    let mut backup = find_unfinished(root, plan, &plan_id, crash_after)?;
+    if find_backup(root, plan, &plan_id, JournalState::Applied)?.is_some() {
+        // Applied already, from this backup folder: nothing is done twice (a restart of Kudu least
+        // of all), whatever the home shows now.
+        return Ok(ApplyReport {
+            backup: None,
+            resumed: false,
+            steps: plan
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(index, step)| {
+                    let line = StepReport {
+                        index,
+                        action: step.action,
+                        target: step.target.clone(),
+                        outcome: if step.is_advisory() {
+                            StepOutcome::Advisory
+                        } else {
+                            StepOutcome::AlreadyDone
+                        },
+                    };
+                    on_step(&line);
+                    line
+                })
+                .collect(),
+        });
+    }
+    let mut backup = find_backup(root, plan, &plan_id, JournalState::Applying)?
+        .map(|dir| Backup::open(&dir, crash_after))
+        .transpose()?;
     if backup.is_none() {
         // A fresh apply: the whole plan must still describe the home, or nothing is changed. Each
         // step is checked again just before it runs (then by content: an earlier step's touch of
@@ -205,6 +234,15 @@ pub(crate) fn run_on(
                 let changes = match resumed_changes {
                     Some(changes) => {
                         // Killed in the middle of this step: a write may have left its temp file.
+                        // A move not begun (or stopped by a refusal and put back, its copy
+                        // dropped) is checked against the plan again, as a fresh step would be.
+                        if let ([Op::Move { path }], [Done::Moved { to, .. }]) =
+                            (step.ops.as_slice(), changes.as_slice())
+                            && lstat_opt(&b.full(to))?.is_none()
+                            && place.store().meta(path)?.is_some()
+                        {
+                            check_precondition(place, step, Version::AnyWithSameContent)?;
+                        }
                         for dir in step.ops.iter().filter_map(|op| match op {
                             Op::Write { path, .. } | Op::Create { path, .. } => path.parent(),
                             Op::TouchActive => RelPath::new("site/deployments").ok(),
@@ -226,7 +264,7 @@ pub(crate) fn run_on(
                     }
                 };
                 for (op, change) in step.ops.iter().zip(&changes) {
-                    perform(place, b, op, change, plan.created)?;
+                    perform(place, b, step, op, change, plan.created)?;
                     b.checkpoint()?;
                 }
                 b.finish_step(index)?;
@@ -271,13 +309,14 @@ fn new_backup_dir(root: &Path, plan_id: &str) -> PathBuf {
     root.join(format!("{stamp}-{short}"))
 }
 
-/// An earlier apply of this very plan, on this very home, that did not finish.
-fn find_unfinished(
+/// The newest backup folder of an apply of this very plan, on this very home, in `state` (an
+/// unfinished one is resumed; a finished one means the plan was applied).
+fn find_backup(
     root: &Path,
     plan: &Plan,
     plan_id: &str,
-    crash_after: Option<u32>,
-) -> Result<Option<Backup>> {
+    state: JournalState,
+) -> Result<Option<PathBuf>> {
     let mut dirs: Vec<_> = fs_err::read_dir(root)
         .map_err(|e| Error::io("list", root, e))?
         .filter_map(std::result::Result::ok)
@@ -291,9 +330,9 @@ fn find_unfinished(
         {
             continue;
         }
-        let b = Backup::open(&dir, crash_after)?;
-        if b.plan_id == plan_id && b.home == plan.home && b.state == JournalState::Applying {
-            return Ok(Some(b));
+        let b = Backup::open(&dir, None)?;
+        if b.plan_id == plan_id && b.home == plan.home && b.state == state {
+            return Ok(Some(dir));
         }
     }
     Ok(None)
@@ -348,7 +387,7 @@ fn check_precondition(place: &dyn Place, step: &Step, version: Version) -> Resul
     let store = place.store();
     let fail = |reason: String| {
         Err(Error::PreconditionFailed {
-            path: PathBuf::from(target.as_str()),
+            path: place.shown(target),
             reason,
         })
     };
@@ -416,7 +455,7 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
                 && file_digest(store, path)?.as_deref() != Some(expected.as_str())
             {
                 return Err(Error::PreconditionFailed {
-                    path: PathBuf::from(path.as_str()),
+                    path: place.shown(path),
                     reason: "its content changed".to_owned(),
                 });
             }
@@ -484,17 +523,19 @@ fn keep_original(b: &Backup, rel: &str, bytes: &[u8], mtime: Option<DateTime<Utc
 }
 
 /// Makes one journaled change. Each arm first recognises a change an interrupted apply already made,
-/// so running it again after a crash finishes the step instead of repeating it.
+/// so running it again after a crash finishes the step instead of repeating it. A write replaces the
+/// version just read and checked (over Kudu's API, exactly that version).
 fn perform(
     place: &dyn Place,
     b: &Backup,
+    step: &Step,
     op: &Op,
     change: &Done,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let store = place.store();
     let changed_meanwhile = |path: &RelPath, what: &str| Error::PreconditionFailed {
-        path: PathBuf::from(path.as_str()),
+        path: place.shown(path),
         reason: format!("{what} while the apply was interrupted"),
     };
     match (op, change) {
@@ -506,27 +547,34 @@ fn perform(
             place.move_out(path, &to)
         }
         (Op::Write { path, content, .. }, Done::Wrote { original, .. }) => {
-            let current = file_digest(store, path)?;
-            if current.as_deref() == Some(digest(content.as_bytes()).as_str()) {
+            let current = File::now(store, path)?;
+            if current.digest() == Some(digest(content.as_bytes())) {
                 return Ok(());
             }
             let original_digest = match original {
                 Some(rel) => Some(digest(&read_capped(&b.full(rel), READ_CAP)?)),
                 None => None,
             };
-            if current != original_digest && !cut_short(store, path, content.as_bytes())? {
+            if current.digest() != original_digest && !current.is_cut_short(content.as_bytes()) {
                 return Err(changed_meanwhile(path, "it changed"));
             }
-            place.write(path, content.as_bytes(), Some(now))
+            place.write(path, content.as_bytes(), Some(now), current.version())
         }
-        (Op::Create { path, content }, Done::Created { .. }) => match file_digest(store, path)? {
-            Some(d) if d == digest(content.as_bytes()) => Ok(()),
-            Some(_) => Err(Error::PreconditionFailed {
-                path: PathBuf::from(path.as_str()),
-                reason: "it was created by someone else since the plan was made".to_owned(),
-            }),
-            None => place.create(path, content.as_bytes(), now),
-        },
+        (Op::Create { path, content }, Done::Created { .. }) => {
+            let current = File::now(store, path)?;
+            match current.digest() {
+                Some(d) if d == digest(content.as_bytes()) => Ok(()),
+                // Kudu's API writes into the file itself: a create cut short left a prefix.
+                Some(_) if current.is_cut_short(content.as_bytes()) => {
+                    place.write(path, content.as_bytes(), Some(now), current.version())
+                }
+                Some(_) => Err(Error::PreconditionFailed {
+                    path: place.shown(path),
+                    reason: "it was created by someone else since the plan was made".to_owned(),
+                }),
+                None => place.create(path, content.as_bytes(), now),
+            }
+        }
         (
             Op::Append { path, text },
             Done::Appended {
@@ -540,26 +588,36 @@ fn perform(
             if len == whole {
                 return place.set_mtime(path, now).map(|_| ());
             }
-            if len < *original_len || len > whole {
-                // A whole-file rewrite cut short leaves a prefix of the original and the entry.
-                if let Some(rel) = original {
+            if len == *original_len {
+                return place.append(path, text.as_bytes(), now);
+            }
+            match original {
+                // Appended by rewriting the whole file (Kudu's API): one cut short holds a prefix
+                // of the original and the entry.
+                Some(rel) => {
                     let mut intended = read_capped(&b.full(rel), COPY_CAP)?;
                     intended.extend_from_slice(text.as_bytes());
-                    if cut_short(store, path, &intended)? {
-                        return place.write(path, &intended, Some(now));
+                    let current = File::now(store, path)?;
+                    if current.is_cut_short(&intended) {
+                        return place.write(path, &intended, Some(now), current.version());
                     }
                 }
-                return Err(changed_meanwhile(path, "the log changed"));
+                // Appended in place: a torn append left a prefix of the entry, and nothing else.
+                None if len > *original_len && len < whole => {
+                    let tail = store.read_tail(path, len - original_len)?;
+                    if text.as_bytes().starts_with(&tail.data) {
+                        place.truncate(path, *original_len, tail.etag.as_deref())?;
+                        return place.append(path, text.as_bytes(), now);
+                    }
+                }
+                None => {}
             }
-            if len > *original_len {
-                // A torn append from the interruption: cut it off and append again.
-                place.truncate(path, *original_len)?;
-            }
-            place.append(path, text.as_bytes(), now)
+            Err(changed_meanwhile(path, "the log changed"))
         }
         (Op::TouchActive, Done::Touched { path, .. }) => place.touch(path, now),
         (Op::RestartKudu { instance, lock }, Done::Restarted { .. }) => {
-            place.restart_kudu(instance, lock).map(|_| ())
+            let planned = step.precondition.as_ref().and_then(|p| p.etag.as_deref());
+            place.restart_kudu(instance, lock, planned).map(|_| ())
         }
         _ => Err(Error::invalid(
             "journal",
@@ -571,14 +629,45 @@ fn perform(
     }
 }
 
-/// Whether the file at `path` holds a strict prefix of `intended`: a write over Kudu's API (which
-/// writes into the file itself) that broke off. Only such a file may be written again on resume.
-fn cut_short(store: &dyn Store, path: &RelPath, intended: &[u8]) -> Result<bool> {
-    match store.meta(path)? {
-        Some(m) if m.kind == EntryKind::File && m.size < intended.len() as u64 => {
-            let now = read_whole(store, path, intended.len() as u64)?;
-            Ok(intended.starts_with(&now))
+/// A file as it is now, read whole: what a rewrite checks, and the version it then replaces.
+pub(crate) enum File {
+    Absent,
+    /// A folder, a link or anything else that is not a regular file.
+    Other,
+    Regular(Bytes),
+}
+
+impl File {
+    pub(crate) fn now(store: &dyn Store, path: &RelPath) -> Result<File> {
+        Ok(match store.meta(path)? {
+            None => File::Absent,
+            Some(m) if m.kind == EntryKind::File => {
+                File::Regular(read_whole_bytes(store, path, COPY_CAP)?)
+            }
+            Some(_) => File::Other,
+        })
+    }
+
+    /// As [`file_digest`]: the content's digest, a marker for a non-file, `None` when absent.
+    pub(crate) fn digest(&self) -> Option<String> {
+        match self {
+            File::Absent => None,
+            File::Other => Some("not-a-file".to_owned()),
+            File::Regular(b) => Some(digest(&b.data)),
         }
-        _ => Ok(false),
+    }
+
+    /// The ETag of the version read (over Kudu's API).
+    pub(crate) fn version(&self) -> Option<&str> {
+        match self {
+            File::Regular(b) => b.etag.as_deref(),
+            File::Absent | File::Other => None,
+        }
+    }
+
+    /// Whether it holds a strict prefix of `intended`: a write over Kudu's API (which writes into
+    /// the file itself) that broke off. Only such a file may be written again on resume.
+    fn is_cut_short(&self, intended: &[u8]) -> bool {
+        matches!(self, File::Regular(b) if b.data.len() < intended.len() && intended.starts_with(&b.data))
     }
 }

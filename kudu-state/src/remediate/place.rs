@@ -36,11 +36,22 @@ pub trait Place: Send + Sync {
     /// What the move fails with; nothing is overwritten.
     fn move_back(&self, from: &Path, path: &RelPath) -> Result<()>;
 
-    /// Replaces (or creates) the file at `path` with `bytes`; `mtime` where the place can set it.
+    /// Replaces the file at `path` with `bytes` (`mtime` where the place can set it), or creates it
+    /// when `version` is `None`. `version` is the [`crate::store::Bytes::etag`] of the read whose
+    /// content the caller has just checked: over Kudu's API the write replaces exactly that version
+    /// (`If-Match`), and a create is refused where a file appeared. A local place writes atomically
+    /// under the apply lock and has no versions.
     ///
     /// # Errors
-    /// `PRECONDITION_FAILED` when it changed since it was last read (remote), or the write's error.
-    fn write(&self, path: &RelPath, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()>;
+    /// `PRECONDITION_FAILED` when the file is not that version any more (remote), or the write's
+    /// error.
+    fn write(
+        &self,
+        path: &RelPath,
+        bytes: &[u8],
+        mtime: Option<DateTime<Utc>>,
+        version: Option<&str>,
+    ) -> Result<()>;
 
     /// Creates the file at `path`, which must not exist, with `bytes`.
     ///
@@ -54,11 +65,16 @@ pub trait Place: Send + Sync {
     /// The write's error (remote: the file changed since it was last read).
     fn append(&self, path: &RelPath, bytes: &[u8], mtime: DateTime<Utc>) -> Result<()>;
 
-    /// Cuts the file at `path` back to `len` bytes (an append undone).
+    /// Cuts the file at `path` back to `len` bytes (an append undone, or a torn one cut off), if it
+    /// is still `version` (as for [`Place::write`]).
     ///
     /// # Errors
-    /// The write's error.
-    fn truncate(&self, path: &RelPath, len: u64) -> Result<()>;
+    /// `PRECONDITION_FAILED` when the file is not that version any more (remote), or the write's
+    /// error.
+    fn truncate(&self, path: &RelPath, len: u64, version: Option<&str>) -> Result<()>;
+
+    /// `path` as errors name it: the full local path, or the path in the site.
+    fn shown(&self, path: &RelPath) -> std::path::PathBuf;
 
     /// Sets the last write time of the file at `path`. `false` when the place cannot (Kudu's API has
     /// no way to set a file's time), so undo can say which times it could not restore.
@@ -97,13 +113,16 @@ pub trait Place: Send + Sync {
     }
 
     /// Ends Kudu's process on `instance` to release the Windows `lock` it holds open, after proving
-    /// again that it still holds it (`Ok(false)`: it no longer does, nothing was sent).
+    /// again that the lock is the one planned (its ETag `planned`: the same acquisition) and that
+    /// Kudu there still holds it, then that it no longer does. `Ok(false)`: the lock was released or
+    /// taken anew meanwhile, nothing was sent (a resumed apply never ends Kudu twice).
     ///
     /// # Errors
     /// `INVALID_INPUT` where there is no Kudu to restart (a home on a disk); `PRECONDITION_FAILED`
-    /// when the holder cannot be asked; the request's error.
-    fn restart_kudu(&self, instance: &str, lock: &RelPath) -> Result<bool> {
-        let _ = (instance, lock);
+    /// when the holder cannot be asked; `HELD_OPEN` when Kudu still holds the lock afterwards; the
+    /// requests' errors.
+    fn restart_kudu(&self, instance: &str, lock: &RelPath, planned: Option<&str>) -> Result<bool> {
+        let _ = (instance, lock, planned);
         Err(crate::error::Error::invalid(
             "plan",
             "restarting Kudu is done over its API (--remote); a home on a disk has no Kudu to restart",
@@ -145,7 +164,13 @@ impl Place for LocalPlace {
         move_to(from, &self.full(path))
     }
 
-    fn write(&self, path: &RelPath, bytes: &[u8], mtime: Option<DateTime<Utc>>) -> Result<()> {
+    fn write(
+        &self,
+        path: &RelPath,
+        bytes: &[u8],
+        mtime: Option<DateTime<Utc>>,
+        _version: Option<&str>,
+    ) -> Result<()> {
         write_atomic(&self.full(path), bytes, mtime)
     }
 
@@ -159,8 +184,12 @@ impl Place for LocalPlace {
         set_mtime(&full, mtime)
     }
 
-    fn truncate(&self, path: &RelPath, len: u64) -> Result<()> {
+    fn truncate(&self, path: &RelPath, len: u64, _version: Option<&str>) -> Result<()> {
         truncate(&self.full(path), len)
+    }
+
+    fn shown(&self, path: &RelPath) -> std::path::PathBuf {
+        self.full(path)
     }
 
     fn set_mtime(&self, path: &RelPath, t: DateTime<Utc>) -> Result<bool> {

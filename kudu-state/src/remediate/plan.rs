@@ -401,7 +401,8 @@ impl Builder<'_> {
             return None;
         }
         let proof = self.s.locks.windows_deployment.as_ref()?.held.as_ref()?;
-        proof.held.then(|| proof.instance.clone())
+        // A restart is pinned by the instance's name: without one it could reach another instance.
+        (proof.held && proof.instance != "?").then(|| proof.instance.clone())
     }
 
     /// The executable `restart-scm`: end Kudu's process on `instance`, guarded by the lock file as it

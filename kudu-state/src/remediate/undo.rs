@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::apply::lock_home;
+use super::apply::{File, lock_home};
 use super::home;
 use super::journal::{Backup, Done, JournalState};
 use super::place::{LocalPlace, Place};
@@ -87,7 +87,12 @@ pub(crate) fn undo_on(mut b: Backup, place: &dyn Place) -> Result<UndoReport> {
             ));
         }
         if let Fix::Restore = fix {
-            if !restore(place, &b, d)? {
+            // A file that changed between the check and its restore (a guarded write refused).
+            let restored = restore(place, &b, d).map_err(|e| match e {
+                Error::PreconditionFailed { path, reason } => Error::UndoConflict { path, reason },
+                other => other,
+            })?;
+            if !restored {
                 report.times_not_restored.push(d.path().to_string());
             }
             report.restored.push(d.path().to_string());
@@ -97,9 +102,9 @@ pub(crate) fn undo_on(mut b: Backup, place: &dyn Place) -> Result<UndoReport> {
     Ok(report)
 }
 
-fn conflict(path: &RelPath, reason: &str) -> Error {
+fn conflict(place: &dyn Place, path: &RelPath, reason: &str) -> Error {
     Error::UndoConflict {
-        path: PathBuf::from(path.as_str()),
+        path: place.shown(path),
         reason: reason.to_owned(),
     }
 }
@@ -120,6 +125,7 @@ fn check(
                 (true, false) => Ok(Fix::Skip),
                 (true, true) if place.moves_in_parts() => partly_moved(place, from, &b.full(to)),
                 (true, true) => Err(conflict(
+                    place,
                     from,
                     "something new exists where the moved folder was",
                 )),
@@ -152,13 +158,13 @@ fn check(
             } else if now == before {
                 Ok(Fix::Skip)
             } else {
-                Err(conflict(path, "it changed since apply rewrote it"))
+                Err(conflict(place, path, "it changed since apply rewrote it"))
             }
         }
         Done::Created { path, digest: made } => match file_digest(store, path)? {
             None => Ok(Fix::Skip),
             Some(d) if d == *made => Ok(Fix::Restore),
-            Some(_) => Err(conflict(path, "it changed since apply created it")),
+            Some(_) => Err(conflict(place, path, "it changed since apply created it")),
         },
         Done::Appended {
             path,
@@ -176,7 +182,11 @@ fn check(
                     return Ok(Fix::Restore);
                 }
             }
-            Err(conflict(path, "the log grew since apply appended to it"))
+            Err(conflict(
+                place,
+                path,
+                "the log grew since apply appended to it",
+            ))
         }
         Done::Touched { .. } => Ok(Fix::Restore),
         Done::Restarted { .. } => Ok(Fix::Skip),
@@ -200,10 +210,10 @@ fn partly_moved(place: &dyn Place, from: &RelPath, kept: &Path) -> Result<Fix> {
             (EntryKind::File, Some(m)) if m.kind == EntryKind::File => {
                 let local = digest(&read_capped(&kept.join(rel.as_str()), COPY_CAP)?);
                 if file_digest(store, &path)?.as_deref() != Some(local.as_str()) {
-                    return Err(conflict(&path, "it changed since apply copied it"));
+                    return Err(conflict(place, &path, "it changed since apply copied it"));
                 }
             }
-            _ => return Err(conflict(&path, "something else is there now")),
+            _ => return Err(conflict(place, &path, "something else is there now")),
         }
     }
     Ok(if missing { Fix::Restore } else { Fix::Skip })
@@ -219,11 +229,16 @@ fn restore(place: &dyn Place, b: &Backup, d: &Done) -> Result<bool> {
             path,
             original,
             original_mtime,
-            ..
+            after_digest,
         } => match original {
             Some(rel) => {
                 let bytes = read_capped(&b.full(rel), crate::store::local::REWRITE_CAP)?;
-                place.write(path, &bytes, *original_mtime)?;
+                // Checked again right before, and over Kudu's API replaced only as that version.
+                let now = File::now(place.store(), path)?;
+                if now.digest().as_deref() != Some(after_digest.as_str()) {
+                    return Err(conflict(place, path, "it changed during the undo"));
+                }
+                place.write(path, &bytes, *original_mtime, now.version())?;
                 Ok(original_mtime.is_none() || place.sets_times())
             }
             // It did not exist before: move it aside rather than delete it.
@@ -239,9 +254,14 @@ fn restore(place: &dyn Place, b: &Backup, d: &Done) -> Result<bool> {
             path,
             original_len,
             original_mtime,
+            text,
             ..
         } => {
-            place.truncate(path, *original_len)?;
+            let tail = place.store().read_tail(path, text.len() as u64)?;
+            if tail.meta.size != original_len + text.len() as u64 || tail.data != text.as_bytes() {
+                return Err(conflict(place, path, "the log grew during the undo"));
+            }
+            place.truncate(path, *original_len, tail.etag.as_deref())?;
             match original_mtime {
                 Some(t) => place.set_mtime(path, *t),
                 None => Ok(true),

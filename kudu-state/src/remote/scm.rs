@@ -384,6 +384,17 @@ impl ScmReader {
         }
     }
 
+    /// `text` (a server's answer) with any secret of ours cut out, should the server echo one.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in self.credentials().secrets() {
+            if !secret.is_empty() {
+                text = text.replace(secret, "<redacted>");
+            }
+        }
+        text
+    }
+
     /// The error for an answer the caller cannot use: `AUTH_FAILED`, `REDIRECT_REFUSED` or
     /// `HTTP_ERROR` with the server's text (with any secret of ours cut out, should it echo one).
     pub(crate) fn status_error(&self, answer: Answer) -> Error {
@@ -404,13 +415,7 @@ impl ScmReader {
                     .unwrap_or_default(),
             },
             _ => {
-                let mut reason = answer.error_text();
-                let credentials = self.credentials();
-                for secret in credentials.secrets() {
-                    if !secret.is_empty() {
-                        reason = reason.replace(secret, "<redacted>");
-                    }
-                }
+                let mut reason = self.redact(&answer.error_text());
                 if reason.is_empty() {
                     reason = "the operation cannot use this answer".to_owned();
                 }

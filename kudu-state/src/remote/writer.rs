@@ -27,7 +27,7 @@ use super::scm::{Affinity, Route, ScmReader};
 use super::store::RemoteStore;
 use crate::error::{Error, Result};
 use crate::remediate::Place;
-use crate::store::local::{COPY_CAP, digest, local_tree, read_capped, write_atomic};
+use crate::store::local::{COPY_CAP, digest, local_tree, lstat_opt, read_capped, write_atomic};
 use crate::store::{EntryKind, RelPath, Store, file_digest, read_whole_bytes};
 
 /// Largest folder (in entries) moved over the API: a record folder has a handful of files.
@@ -118,16 +118,35 @@ impl RemotePlace {
         if matches!(answer.status, 200 | 201 | 204) {
             return Ok(());
         }
-        refusal(scm, answer, &write)
+        refusal(scm, answer, &write, || {
+            write
+                .path()
+                .is_some_and(|p| matches!(self.store.meta(p), Ok(None)))
+        })
     }
 
     /// Copies the file at `path` to the local `to` (synced), returning the ETag of the version copied.
+    /// A copy already there (a move resumed after an interruption) is kept, never replaced: it may
+    /// be the only copy of a version already removed from the site, so a file that differs from it
+    /// stops the move.
     fn copy_file(&self, path: &RelPath, to: &Path) -> Result<String> {
         let bytes = read_whole_bytes(&self.store, path, COPY_CAP)?;
         let etag = bytes.etag.ok_or_else(|| Error::BadResponse {
             url: self.url(path),
             reason: "no ETag came with the file, so its removal could not be guarded".to_owned(),
         })?;
+        if lstat_opt(to)?.is_some() {
+            if digest(&read_capped(to, COPY_CAP)?) != digest(&bytes.data) {
+                return Err(Error::PreconditionFailed {
+                    path: PathBuf::from(path.as_str()),
+                    reason: format!(
+                        "it changed while the move was interrupted; the version removed is kept in `{}`",
+                        to.display()
+                    ),
+                });
+            }
+            return Ok(etag);
+        }
         create_parent(to)?;
         write_atomic(to, &bytes.data, bytes.meta.modified)?;
         Ok(etag)
@@ -137,13 +156,10 @@ impl RemotePlace {
         self.store.channel().0.url(Route::VfsFile(path))
     }
 
-    /// The ETag of the version of `path` the caller just read (apply and undo read a file, and check
-    /// its content, right before they replace it).
-    fn etag_read(&self, path: &RelPath) -> Result<String> {
-        self.store.etag(path).ok_or_else(|| Error::BadResponse {
+    fn etag_of(&self, path: &RelPath, read: &crate::store::Bytes) -> Result<String> {
+        read.etag.clone().ok_or_else(|| Error::BadResponse {
             url: self.url(path),
-            reason: "no ETag is known for the version read, so the write could not be guarded"
-                .to_owned(),
+            reason: "no ETag came with the file, so the write could not be guarded".to_owned(),
         })
     }
 
@@ -203,21 +219,49 @@ impl RemotePlace {
             );
         for (file, delete) in deletes {
             if let Err(e) = self.send(delete) {
-                self.put_back(&removed, path, to);
-                return Err(e);
+                return Err(self.stopped(e, &removed, path, to));
             }
             removed.extend(file);
         }
         Ok(())
     }
 
-    /// After a folder's move stopped halfway: puts back the files already removed, from their copies.
-    /// Best effort; what cannot be put back now stays in the backup, and undo puts it back.
-    fn put_back(&self, removed: &[&RelPath], root: &RelPath, kept: &Path) {
-        for path in removed {
-            if let Ok(body) = read_capped(&in_copy(path, root, kept), COPY_CAP) {
-                let _ = self.send(Write::Create { path, body });
-            }
+    /// A folder's move stopped halfway by `e`: puts back the files already removed, from their
+    /// copies. When the site refused a removal (it answered: the file changed, or Kudu holds it) and
+    /// everything is back, the copy is dropped, so the step reads as not begun: a rerun checks the
+    /// folder against the plan again, and undo has nothing to do. Otherwise (a lost answer: that
+    /// file may be gone) the copy stays in the backup, and undo puts back what is missing.
+    fn stopped(&self, e: Error, removed: &[&RelPath], root: &RelPath, kept: &Path) -> Error {
+        let missing = removed
+            .iter()
+            .filter(|path| {
+                let body = read_capped(&in_copy(path, root, kept), COPY_CAP);
+                body.and_then(|body| self.send(Write::Create { path, body }))
+                    .is_err()
+            })
+            .count();
+        let refused = matches!(e, Error::PreconditionFailed { .. } | Error::HeldOpen { .. });
+        let note = if missing > 0 {
+            format!(
+                "; {missing} file(s) removed could not be put back: `kudu-state undo` puts them back from `{}`",
+                kept.display()
+            )
+        } else if refused && fs_err::remove_dir_all(kept).is_ok() {
+            "; nothing of the folder was removed (what had been was put back)".to_owned()
+        } else {
+            String::new()
+        };
+        match e {
+            Error::PreconditionFailed { path, reason } => Error::PreconditionFailed {
+                path,
+                reason: reason + &note,
+            },
+            Error::HeldOpen { path, url, reason } => Error::HeldOpen {
+                path,
+                url,
+                reason: reason + &note,
+            },
+            other => other,
         }
     }
 }
@@ -238,7 +282,14 @@ fn create_parent(path: &Path) -> Result<()> {
 }
 
 /// The error for a write the site refused.
-fn refusal(scm: &ScmReader, answer: Answer, write: &Write<'_>) -> Result<()> {
+/// `gone`: whether the file a refused write named is absent now (asked only after a 404, which
+/// Kudu also answers when the operating system refuses a delete for another reason).
+fn refusal(
+    scm: &ScmReader,
+    answer: Answer,
+    write: &Write<'_>,
+    gone: impl FnOnce() -> bool,
+) -> Result<()> {
     let status = answer.status;
     let url = answer.url.clone();
     let path = write.path().map(|p| PathBuf::from(p.as_str()));
@@ -250,6 +301,7 @@ fn refusal(scm: &ScmReader, answer: Answer, write: &Write<'_>) -> Result<()> {
         return Err(scm.status_error(answer));
     }
     let (body, text) = answer.error_body();
+    let (body, text) = (scm.redact(&body), scm.redact(&text));
     let held = body
         .to_ascii_lowercase()
         .contains("used by another process");
@@ -268,6 +320,7 @@ fn refusal(scm: &ScmReader, answer: Answer, write: &Write<'_>) -> Result<()> {
             reason: reason.to_owned(),
         })
     };
+    let gone = status == 404 && !held && gone();
     match (write, status) {
         // Kudu is going away as it answers, or its front end reports it gone: it was ended.
         (Write::EndKudu, 502 | 503) => Ok(()),
@@ -282,15 +335,17 @@ fn refusal(scm: &ScmReader, answer: Answer, write: &Write<'_>) -> Result<()> {
         (Write::Create { .. }, 412) => {
             changed("a file appeared there since it was read (the site refuses to replace it)")
         }
-        (Write::Replace { .. } | Write::DeleteFile { .. }, 412 | 409) => {
+        // KuduLite answers a DELETE's ETag mismatch with 409.
+        (Write::Replace { .. } | Write::DeleteFile { .. }, 412)
+        | (Write::DeleteFile { .. }, 409) => {
             changed("it was written since it was read (its ETag is not the one read)")
         }
-        (Write::DeleteFile { .. }, 404) => {
+        (Write::DeleteFile { .. }, 404) if gone => {
             changed("it is gone: removed by someone else since it was read")
         }
-        (Write::DeleteEmptyDir { .. }, 409) => changed(
-            "the folder is not empty: something was added while it was being moved (it was put back)",
-        ),
+        (Write::DeleteEmptyDir { .. }, 409) => {
+            changed("the folder is not empty: something was added while it was being moved")
+        }
         (Write::DeleteEmptyDir { .. }, 404) => changed("the folder is gone"),
         _ => Err(Error::HttpStatus {
             url,
@@ -363,18 +418,21 @@ impl Place for RemotePlace {
         Ok(())
     }
 
-    fn write(&self, path: &RelPath, bytes: &[u8], _mtime: Option<DateTime<Utc>>) -> Result<()> {
+    fn write(
+        &self,
+        path: &RelPath,
+        bytes: &[u8],
+        _mtime: Option<DateTime<Utc>>,
+        version: Option<&str>,
+    ) -> Result<()> {
         let body = bytes.to_vec();
-        match self.store.meta(path)?.map(|m| m.kind) {
-            None => self.send(Write::Create { path, body }),
-            Some(EntryKind::File) => {
-                let etag = self.etag_read(path)?;
-                self.send(Write::Replace { path, etag, body })
-            }
-            Some(_) => Err(Error::PreconditionFailed {
-                path: PathBuf::from(path.as_str()),
-                reason: "it is not a file".to_owned(),
+        match version {
+            Some(etag) => self.send(Write::Replace {
+                path,
+                etag: etag.to_owned(),
+                body,
             }),
+            None => self.send(Write::Create { path, body }),
         }
     }
 
@@ -387,18 +445,29 @@ impl Place for RemotePlace {
 
     fn append(&self, path: &RelPath, bytes: &[u8], _mtime: DateTime<Utc>) -> Result<()> {
         let read = read_whole_bytes(&self.store, path, COPY_CAP)?;
-        let etag = self.etag_read(path)?;
+        let etag = self.etag_of(path, &read)?;
         let mut body = read.data;
         body.extend_from_slice(bytes);
         self.send(Write::Replace { path, etag, body })
     }
 
-    fn truncate(&self, path: &RelPath, len: u64) -> Result<()> {
+    fn truncate(&self, path: &RelPath, len: u64, version: Option<&str>) -> Result<()> {
         let read = read_whole_bytes(&self.store, path, COPY_CAP)?;
-        let etag = self.etag_read(path)?;
+        let etag = self.etag_of(path, &read)?;
+        if version.is_some_and(|v| v != etag) {
+            return Err(Error::PreconditionFailed {
+                path: PathBuf::from(path.as_str()),
+                reason: "it was written since it was read (its ETag is not the one read)"
+                    .to_owned(),
+            });
+        }
         let mut body = read.data;
         body.truncate(usize::try_from(len).unwrap_or(usize::MAX));
         self.send(Write::Replace { path, etag, body })
+    }
+
+    fn shown(&self, path: &RelPath) -> PathBuf {
+        PathBuf::from(path.as_str())
     }
 
     fn set_mtime(&self, _path: &RelPath, _t: DateTime<Utc>) -> Result<bool> {
@@ -418,7 +487,7 @@ impl Place for RemotePlace {
             }),
             Some(EntryKind::File) => {
                 let read = read_whole_bytes(&self.store, path, COPY_CAP)?;
-                let etag = self.etag_read(path)?;
+                let etag = self.etag_of(path, &read)?;
                 self.send(Write::Replace {
                     path,
                     etag,
@@ -442,22 +511,41 @@ impl Place for RemotePlace {
         true
     }
 
-    fn restart_kudu(&self, instance: &str, lock: &RelPath) -> Result<bool> {
+    fn restart_kudu(&self, instance: &str, lock: &RelPath, planned: Option<&str>) -> Result<bool> {
         let pinned = self.store.pinned_to(instance);
-        match pinned.held_by_kudu(lock, None)? {
-            Some(proof) if proof.held => {}
-            Some(_) => return Ok(false),
-            None => {
-                return Err(Error::PreconditionFailed {
-                    path: PathBuf::from(lock.as_str()),
-                    reason: format!(
-                        "Kudu on instance {instance} could not say which files it holds open; nothing was restarted"
-                    ),
-                });
+        // The same acquisition as planned: a lock released since, or taken anew, is not ended.
+        match pinned.meta(lock)? {
+            Some(m) if m.kind == EntryKind::File => {
+                let read = read_whole_bytes(&pinned, lock, COPY_CAP)?;
+                if planned.is_some_and(|p| read.etag.as_deref() != Some(p)) {
+                    return Ok(false);
+                }
             }
+            _ => return Ok(false),
+        }
+        let cannot_ask = || Error::PreconditionFailed {
+            path: PathBuf::from(lock.as_str()),
+            reason: format!(
+                "Kudu on instance {instance} could not say which files it holds open; nothing was restarted"
+            ),
+        };
+        let before = pinned.kudu_process()?.ok_or_else(cannot_ask)?;
+        if !before.holds(lock) {
+            return Ok(false);
         }
         let (scm, affinity) = pinned.channel();
         self.send_via(scm, affinity, Write::EndKudu)?;
+        // Proof it ended: Kudu there (restarted by this request) no longer holds the lock.
+        let after = pinned.kudu_process()?.ok_or_else(cannot_ask)?;
+        if after.id == before.id && after.holds(lock) {
+            return Err(Error::HeldOpen {
+                path: PathBuf::from(lock.as_str()),
+                url: scm.url(Route::KuduProcess),
+                reason: format!(
+                    "Kudu on instance {instance} still holds it after the request to end its process"
+                ),
+            });
+        }
         Ok(true)
     }
 }

@@ -298,10 +298,12 @@ fn each_write_carries_the_etag_of_the_version_read() {
         let site = store(&emu);
         let place = RemotePlace::new(&site);
         let path = rel("site/deployments/x/status.xml");
-        place.store().read_head(&path, 1024).unwrap();
+        let read = place.store().read_head(&path, 1024).unwrap();
         h.file("site/deployments/x/status.xml", "someone else's")
             .unwrap();
-        let e = place.write(&path, b"ours", None).unwrap_err();
+        let e = place
+            .write(&path, b"ours", None, read.etag.as_deref())
+            .unwrap_err();
         assert_eq!(e.code(), "PRECONDITION_FAILED", "{p:?} {e}");
         let backup = tempfile::tempdir().unwrap();
         let e = place
@@ -596,4 +598,319 @@ fn kudu_is_restarted_on_the_holders_instance_only_when_asked() {
             .all(|op| !matches!(op, Op::RestartKudu { .. })),
         "{plan:#?}"
     );
+}
+
+// What a second pair of eyes found: each test below failed before its fix.
+
+const STUCK: &str = "3f786850e387550fdab836ed7e6dc881de23001b";
+
+/// A record stuck in Building with nothing running it (with or without its `log.log`).
+fn orphan(p: Platform, log: bool) -> HomeBuilder {
+    let h = HomeBuilder::new(p).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.record(
+        &status_doc(STUCK, Stage::Building, t0() - TimeDelta::hours(3)),
+        true,
+    )
+    .unwrap();
+    if !log {
+        std::fs::remove_file(h.full(&format!("site/deployments/{STUCK}/log.log"))).unwrap();
+    }
+    h
+}
+
+/// A folder without status.xml, with a subfolder, under an orphaned record's site.
+fn with_folder() -> HomeBuilder {
+    let h = orphan(Platform::Linux, true);
+    h.file("site/deployments/0a0a0a0a/manifest", "OLD-MANIFEST\n")
+        .unwrap();
+    h.file("site/deployments/0a0a0a0a/sub/x", "x\n").unwrap();
+    for path in ["sub/x", "sub", "manifest", ""] {
+        h.mtime(
+            &format!("site/deployments/0a0a0a0a/{path}"),
+            t0() - TimeDelta::hours(3),
+        )
+        .unwrap();
+    }
+    whole_seconds(h.path());
+    h
+}
+
+/// Whether any file under `dir` contains `needle`.
+fn holds_text(dir: &Path, needle: &str) -> bool {
+    tree(dir)
+        .values()
+        .flatten()
+        .any(|b| String::from_utf8_lossy(b).contains(needle))
+}
+
+fn only_backup(dir: &Path) -> std::path::PathBuf {
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+/// Kudu writes while undo runs, after undo checked the files: undo replaces only the version it
+/// checked, so Kudu's bytes stay on the site whatever the timing.
+#[test]
+fn undo_never_overwrites_what_kudu_wrote_after_the_check() {
+    let h = orphan(Platform::Windows, true);
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, false);
+    let (_dir, options) = backups();
+    let report = apply_site(&plan, &site, &options, |_| {}).unwrap();
+    let status = h.full(&format!("site/deployments/{STUCK}/status.xml"));
+    let log = h.full(&format!("site/deployments/{STUCK}/log.log"));
+    // The first write of the undo waits; Kudu writes meanwhile.
+    emu.inject(Fault::latency(std::time::Duration::from_millis(1500)).on("PUT", "/api/vfs/"));
+    let undone = std::thread::scope(|s| {
+        let emu = &emu;
+        let (status, log) = (&status, &log);
+        s.spawn(move || {
+            let mut busy = 0;
+            while busy < 30 {
+                busy = if emu.in_flight() > 0 { busy + 1 } else { 0 };
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            std::fs::write(status, b"KUDU WROTE THIS").unwrap();
+            let mut l = std::fs::read(log).unwrap();
+            l.extend_from_slice(b"KUDU LINE\r\n");
+            std::fs::write(log, l).unwrap();
+        });
+        undo_site(&report.backup.clone().unwrap(), &site)
+    });
+    assert_eq!(
+        std::fs::read(&status).unwrap(),
+        b"KUDU WROTE THIS",
+        "{undone:?}"
+    );
+    assert!(holds_text(
+        h.full(&format!("site/deployments/{STUCK}")).as_path(),
+        "KUDU LINE"
+    ));
+    assert_eq!(undone.unwrap_err().code(), "UNDO_CONFLICT");
+}
+
+/// A folder move whose answer was lost, resumed after a new file appeared where a removed one was:
+/// the copy of the removed version is never replaced.
+#[test]
+fn a_resumed_move_keeps_the_copy_of_what_it_removed() {
+    let h = with_folder();
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, true);
+    let (dir, options) = backups();
+    emu.inject(
+        Fault::drop_mid_response().on("DELETE", "/api/vfs/site/deployments/0a0a0a0a/manifest"),
+    );
+    apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert!(!h.full("site/deployments/0a0a0a0a/manifest").exists());
+    h.file("site/deployments/0a0a0a0a/manifest", "NEW\n")
+        .unwrap();
+    let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+    assert!(holds_text(dir.path(), "OLD-MANIFEST"));
+    assert_eq!(
+        std::fs::read(h.full("site/deployments/0a0a0a0a/manifest")).unwrap(),
+        b"NEW\n"
+    );
+}
+
+/// A file written in the middle of a folder move: the move stops, what it removed is put back and
+/// its copy dropped, so a rerun checks the folder against the plan again and undo has nothing to do.
+#[test]
+fn a_folder_changed_during_its_move_is_left_whole() {
+    for rerun in [true, false] {
+        let h = with_folder();
+        let emu = emulator(&h);
+        let site = store(&emu);
+        let plan = self::plan(&site, true);
+        let (dir, options) = backups();
+        emu.inject(
+            Fault::latency(std::time::Duration::from_secs(1))
+                .on("DELETE", "/api/vfs/site/deployments/0a0a0a0a/manifest"),
+        );
+        let x = h.full("site/deployments/0a0a0a0a/sub/x");
+        let e = std::thread::scope(|s| {
+            let (emu, x) = (&emu, &x);
+            s.spawn(move || {
+                while !emu
+                    .requests()
+                    .iter()
+                    .any(|r| r.method == "GET" && r.path.ends_with("0a0a0a0a/sub/x"))
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                std::fs::write(x, b"x\nKUDU WROTE MORE\n").unwrap();
+            });
+            apply_site(&plan, &site, &options, |_| {}).unwrap_err()
+        });
+        assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+        assert!(e.to_string().contains("put back"), "{e}");
+        assert_eq!(
+            std::fs::read(h.full("site/deployments/0a0a0a0a/manifest")).unwrap(),
+            b"OLD-MANIFEST\n"
+        );
+        assert_eq!(std::fs::read(&x).unwrap(), b"x\nKUDU WROTE MORE\n");
+        if rerun {
+            let e = apply_site(&plan, &site, &options, |_| {}).unwrap_err();
+            assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+            assert!(h.full("site/deployments/0a0a0a0a/sub/x").exists());
+        } else {
+            undo_site(&only_backup(dir.path()), &site).unwrap();
+            assert_eq!(std::fs::read(&x).unwrap(), b"x\nKUDU WROTE MORE\n");
+        }
+    }
+}
+
+fn held_for_restart() -> (HomeBuilder, Emulator, String, Plan) {
+    let holder = format!("a1b2c3{}", "0".repeat(58));
+    let h = HomeBuilder::new(Platform::Windows).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.windows_lock("Performing deployment", t0() - TimeDelta::hours(2))
+        .unwrap();
+    let emu = emulator_with(&h, |o| kudu_emulator::Options {
+        instances: vec![holder.clone(), format!("ffffff{}", "0".repeat(58))],
+        ..o
+    });
+    emu.hold("site/locks/deployments.lock", &holder);
+    let pinned = crate::util::store_with(&emu, &crate::util::quick(), Some(&holder));
+    let (_, plan) = plan_site_repair(
+        &pinned,
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_scm_restart: true,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap();
+    (h, emu, holder, plan)
+}
+
+/// The restart is proven: a front end that never passed it on (503) leaves the lock held, and the
+/// step fails instead of reporting Kudu ended.
+#[test]
+fn a_restart_that_did_not_happen_is_not_reported_done() {
+    let (_h, emu, _holder, plan) = held_for_restart();
+    let (_dir, options) = backups();
+    emu.inject(
+        Fault::status(503)
+            .on("DELETE", "/api/processes/0")
+            .forever(),
+    );
+    let e = apply_site(&plan, &store(&emu), &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "HELD_OPEN", "{e}");
+    assert_eq!(emu.holds().len(), 1);
+}
+
+/// Killed after Kudu was ended; a new deployment then took the lock: the resumed apply does not end
+/// Kudu again.
+#[test]
+fn a_resumed_restart_never_ends_kudu_twice() {
+    for k in 1..12 {
+        let (h, emu, holder, plan) = held_for_restart();
+        let (_dir, options) = backups();
+        let crashed =
+            kudu_state::remote::apply_site_crashing_after(&plan, &store(&emu), &options, k);
+        let ends = |emu: &Emulator| {
+            emu.requests()
+                .iter()
+                .filter(|r| r.method == "DELETE" && r.status.is_some_and(|s| s < 300))
+                .count()
+        };
+        if crashed.is_ok() {
+            assert!(k > 2);
+            return;
+        }
+        if ends(&emu) == 1 {
+            h.windows_lock("Performing deployment", Utc::now()).unwrap();
+            emu.hold("site/locks/deployments.lock", &holder);
+            let rerun = apply_site(&plan, &store(&emu), &options, |_| {});
+            assert!(rerun.is_ok(), "killed after {k}: {rerun:?} {plan:#?}");
+            assert_eq!(ends(&emu), 1, "killed after {k}: Kudu ended twice");
+            assert_eq!(emu.holds().len(), 1);
+        }
+    }
+    panic!("the apply never finished");
+}
+
+/// Killed before the log was rewritten; Kudu then appended a line: the resumed apply stops rather
+/// than cut Kudu's line off.
+#[test]
+fn a_resumed_append_never_cuts_what_kudu_appended() {
+    for p in [Platform::Linux, Platform::Windows] {
+        let mut tested = false;
+        for k in 1..12 {
+            let h = orphan(p, true);
+            let emu = emulator(&h);
+            let site = store(&emu);
+            let plan = self::plan(&site, false);
+            let (_dir, options) = backups();
+            let crashed = kudu_state::remote::apply_site_crashing_after(&plan, &site, &options, k);
+            if crashed.is_ok() || emu.requests().iter().any(|r| r.method == "PUT") {
+                break;
+            }
+            let log = h.full(&format!("site/deployments/{STUCK}/log.log"));
+            let before_kudu = std::fs::read(&log).unwrap();
+            let mut l = before_kudu.clone();
+            l.extend_from_slice(b"KUDU\n");
+            std::fs::write(&log, &l).unwrap();
+            let rerun = apply_site(&plan, &site, &options, |_| {});
+            assert!(
+                std::fs::read(&log)
+                    .unwrap()
+                    .windows(5)
+                    .any(|w| w == b"KUDU\n"),
+                "{p:?} killed after {k}: {rerun:?}"
+            );
+            tested = true;
+        }
+        assert!(tested, "{p:?}: no kill point before the first write");
+    }
+}
+
+/// A create whose body broke off left a prefix of the log on the site: the resumed apply completes
+/// it (its ETag guards the rewrite).
+#[test]
+fn a_create_cut_short_is_completed_by_the_next_apply() {
+    let h = orphan(Platform::Linux, false);
+    let emu = emulator(&h);
+    let site = store(&emu);
+    let plan = self::plan(&site, false);
+    let content = plan
+        .steps
+        .iter()
+        .flat_map(|s| &s.ops)
+        .find_map(|o| match o {
+            Op::Create { content, .. } => Some(content.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the log is created: {plan:#?}"));
+    let log = h.full(&format!("site/deployments/{STUCK}/log.log"));
+    let (_dir, options) = backups();
+    let mut k = 1;
+    while !log.exists() || std::fs::read(&log).unwrap() != content.as_bytes() {
+        let crashed = kudu_state::remote::apply_site_crashing_after(&plan, &site, &options, k);
+        assert!(crashed.is_err(), "finished before the create");
+        k += 1;
+    }
+    // Cut short: as if the PUT's body broke off halfway.
+    std::fs::write(&log, &content.as_bytes()[..10]).unwrap();
+    let report = apply_site(&plan, &site, &options, |_| {}).unwrap();
+    assert!(report.resumed);
+    assert_eq!(std::fs::read(&log).unwrap(), content.as_bytes());
 }
