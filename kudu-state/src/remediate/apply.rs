@@ -137,7 +137,25 @@ fn run(
         Some(root) => named_backup_root(root)?,
         None => create_dirs_no_follow(home, &["data", "kudu-state", "backups"])?,
     };
-    run_on(plan, &place, &root, crash_after, on_step)
+    run_on(plan, &place, &root, crash_after, on_step).map_err(|e| on_disk(e, home))
+}
+
+/// A step's error on a home on disk names its target by its full path, as before repairs went
+/// through a [`Place`] (the steps name targets relative to the home, which is all a site has).
+pub(crate) fn on_disk(e: Error, home: &Path) -> Error {
+    match e {
+        Error::PreconditionFailed { path, reason } if path.is_relative() => {
+            Error::PreconditionFailed {
+                path: home.join(path),
+                reason,
+            }
+        }
+        Error::UndoConflict { path, reason } if path.is_relative() => Error::UndoConflict {
+            path: home.join(path),
+            reason,
+        },
+        e => e,
+    }
 }
 
 /// A backup folder the user named (links followed: they chose it), created, as an absolute path so

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::apply::lock_home;
+use super::apply::{lock_home, on_disk};
 use super::home;
 use super::journal::{Backup, Done, JournalState};
 use super::place::{LocalPlace, Place};
@@ -56,7 +56,7 @@ pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
     let home = b.home.clone();
     home::verify(&home, &b.home_identity)?;
     let _lock = lock_home(&home)?;
-    undo_on(b, &LocalPlace::new(&home))
+    undo_on(b, &LocalPlace::new(&home)).map_err(|e| on_disk(e, &home))
 }
 
 /// Reverses the apply recorded in `b` on `place`: every change is checked first, then restored.
