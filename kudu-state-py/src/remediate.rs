@@ -382,7 +382,7 @@ pub(crate) fn plan(
 /// and everything replaced is kept in a backup folder (default HOME/data/kudu-state/backups; for a
 /// site, `./kudu-state-backups/<host>` under the current directory). A plan made for a site is applied
 /// to it with the site's keyword arguments (as `plan`); without them the core refuses it
-/// (HOME_MISMATCH).
+/// (INVALID_INPUT), and another site's plan or a home's plan on a site (HOME_MISMATCH).
 #[pyfunction]
 #[pyo3(signature = (
     plan, backup_dir=None, *, yes,
