@@ -73,6 +73,11 @@ fn main() {
             "How much a plan step can hurt if the diagnosis behind it were wrong."
         ),
         core_enum!(
+            "TargetKind",
+            kudu_state::remediate::TargetKind,
+            "What a plan step's target was when the plan was made."
+        ),
+        core_enum!(
             "StepOutcome",
             kudu_state::remediate::StepOutcome,
             "What happened to one plan step during `apply`."

@@ -48,7 +48,7 @@ export declare class Credentials {
 export declare class Plan {
   /** Version of the plan JSON. */
   readonly schema: number
-  /** The home it was made for. */
+  /** The home it was made for, or the site's SCM URL for a plan made over Kudu's REST API. */
   readonly home: string
   /** The platform the home was read as. */
   readonly platform: Platform
@@ -77,6 +77,8 @@ export declare class Plan {
   get created(): Date
   /** The steps, least disruptive first. */
   get steps(): Array<PlanStep>
+  /** For a plan made over Kudu's REST API, the site (and instance) it applies to; else null. */
+  get site(): PlanSite | null
   /** The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format). */
   toJSON(): Record<string, any>
 }
@@ -86,22 +88,50 @@ export type Action = 'wait' | 'fail-orphaned-record' | 'remove-expired-lock' | '
 
 /**
  * Applies `plan` (only with `{ yes: true }`): each step only if its target is unchanged since the
- * plan, everything replaced kept in a backup folder (`report.backup`, for `undo`).
+ * plan, everything replaced kept in a backup folder (`report.backup`, for `undo`). A plan made for a
+ * site is applied to it when the options name the site (`remote`, `credentials`, … as in `diagnose`),
+ * with guarded requests and the backup on this machine.
  *
- * Rejects with `INVALID_INPUT` (no `yes: true`), `PRECONDITION_FAILED` (the disk changed since the
- * plan: nothing more was touched), `APPLY_LOCKED`, `PROTECTED_PATH` or `IO_ERROR`.
+ * Rejects with `INVALID_INPUT` (no `yes: true`), `HOME_MISMATCH` (a site's plan without its site), `PRECONDITION_FAILED`
+ * (the disk or site changed since the plan: nothing more was touched), `HOME_MISMATCH` (another
+ * site's plan, or a home's plan on a site), `HELD_OPEN` (Kudu holds a file open), `APPLY_LOCKED`,
+ * `PROTECTED_PATH`, `IO_ERROR` or the remote codes.
  */
 export declare function apply(plan: Plan, options: ApplyOptions & { yes: boolean }): Promise<ApplyReport>
 
-/** How to apply a plan. */
+/**
+ * How to apply a plan; for a plan made for a site, the site (as in `diagnose`; without it the core
+ * refuses a site's plan, `HOME_MISMATCH`).
+ */
 export interface ApplyOptions {
   /**
-   * Folder that receives one backup folder per apply (default `HOME/data/kudu-state/backups`); it
-   * must be on the same file system as the home.
+   * Folder that receives one backup folder per apply (default `HOME/data/kudu-state/backups`, on
+   * the same file system as the home; for a site, `./kudu-state-backups/<host>` under the current
+   * directory).
    */
   backupDir?: string
   /** Must be `true`: nothing is changed otherwise (the call rejects with `INVALID_INPUT`). */
   yes?: boolean
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
 }
 
 /** The result of `apply`. */
@@ -306,31 +336,70 @@ export type NoteKind = 'symlink' | 'non-utf8-name' | 'unreadable' | 'wrong-kind'
 /**
  * Diagnoses `home` and builds the plan that fixes it: the least disruptive steps first, only waiting
  * while a deployment runs. Reads (never changes) the files it would touch, to capture preconditions.
+ * `plan({ remote, credentials, … })` plans for a site over Kudu's REST API (read-only; judged by the
+ * site's clock unless `now` is given); the plan then names the site and applies only there.
  */
-export declare function plan(home: string, options?: PlanOptions | undefined | null): Promise<Plan>
+export declare function plan(...args: [home: string, options?: PlanOptions | undefined | null] | [options: PlanOptions]): Promise<Plan>
 
-/** What a plan may include, and how to read the home for it. */
+/**
+ * What a plan may include, and how to read the home for it; or which site to plan for over Kudu's
+ * REST API (as in `diagnose`: then the options are the only argument, `plan({ remote, credentials })`).
+ */
 export interface PlanOptions {
-  /** Plan as of this time instead of now. */
+  /** Plan as of this time instead of now (for a site: instead of the site's own clock). */
   now?: Date
   /**
    * Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
    * deployment becomes possible; the step says so and has risk `high`.
    */
   allowLiveLock?: boolean
+  /**
+   * Over Kudu's REST API, on Windows: end Kudu's process on the instance that holds
+   * `deployments.lock` open for a deployment proven stalled (`DELETE /api/processes/0` pinned
+   * there; ends a build running there, never the app; cannot be undone), instead of only advising it.
+   */
+  allowScmRestart?: boolean
   /** As in `diagnose`. */
   stallMinutes?: number
   /** As in `diagnose`. */
   platform?: Platform
   /** As in `scan`. */
   logTailBytes?: number
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
+}
+
+/** Where a plan made over Kudu's REST API applies. */
+export interface PlanSite {
+  /** The SCM site's URL. */
+  url: string
+  /** The instance (its `ARRAffinity` name) the plan was pinned to with `instance`, if any. */
+  instance: string | null
 }
 
 /** One step of a plan. */
 export interface PlanStep {
   /** What it does. */
   action: Action
-  /** True for steps that touch nothing (`wait`, `restart-scm`). */
+  /** True for steps that touch nothing (`wait`, and `restart-scm` as advice). */
   advisory: boolean
   /** The main path it acts on, relative to the home. */
   target: string | null
@@ -342,13 +411,37 @@ export interface PlanStep {
   reason: string
   /** For `wait`: until when, if known. */
   until: Date | null
+  /** The target's state when the plan was made, if it has one. */
+  precondition: Precondition | null
+  /**
+   * The changes, in order, as in the plan JSON (empty for an advisory step). `restart-kudu` ends
+   * Kudu's process on one instance (over Kudu's REST API only; cannot be undone).
+   */
+  ops: Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string }>
 }
 
 /** `plan`, blocking. */
-export declare function planSync(home: string, options?: PlanOptions | undefined | null): Plan
+export declare function planSync(...args: [home: string, options?: PlanOptions | undefined | null] | [options: PlanOptions]): Plan
 
 /** Which Kudu wrote a home: Windows Kudu or Linux KuduLite. */
 export type Platform = 'windows' | 'linux'
+
+/**
+ * What a step's target was when the plan was made; apply refuses the step (`PRECONDITION_FAILED`) if
+ * it differs.
+ */
+export interface Precondition {
+  /** What was there. */
+  kind: TargetKind
+  /** Size in bytes (0 for a folder). */
+  size: number
+  /** Last write time, if known. */
+  mtime: Date | null
+  /** `fnv1a64:<16 hex>` of a file's bytes or a folder's entries, if any. */
+  digest: string | null
+  /** The site's ETag of the file read (a plan made over Kudu's REST API), if any. */
+  etag: string | null
+}
 
 /** How much a plan step can hurt if the diagnosis behind it were wrong. */
 export type Risk = 'none' | 'low' | 'medium' | 'high'
@@ -424,6 +517,9 @@ export interface StepReport {
   /** What happened. */
   outcome: StepOutcome
 }
+
+/** What a plan step's target was when the plan was made. */
+export type TargetKind = 'absent' | 'file' | 'dir' | 'other'
 
 /**
  * Follows deployment `id` (the `SCM-DEPLOYMENT-ID` a deploy returned) on `home`, or on a site over
@@ -522,12 +618,39 @@ export interface TrackState {
 export declare function trackSync(id: string, ...args: [home: string, options?: TrackOptions | undefined | null] | [options: TrackOptions]): TrackOutcome
 
 /**
- * Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`).
+ * Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`); for
+ * an apply to a site, on that site, named by the options (as in `diagnose`).
  *
  * Rejects with `UNDO_CONFLICT` when a file changed since the apply (nothing is restored then),
- * `INVALID_INPUT` for a folder without a readable journal, `APPLY_LOCKED` or `IO_ERROR`.
+ * `INVALID_INPUT` for a folder without a readable journal, `HOME_MISMATCH` for a site's backup without its site,
+ * `HOME_MISMATCH` (another site's backup, or a home's on a site), `APPLY_LOCKED`, `IO_ERROR` or the
+ * remote codes.
  */
-export declare function undo(backupDir: string): Promise<UndoReport>
+export declare function undo(backupDir: string, options?: UndoOptions | undefined | null): Promise<UndoReport>
+
+/** The site whose backup `undo` puts back (as in `diagnose`); none for a home on disk. */
+export interface UndoOptions {
+  /** As in `diagnose`: the site's SCM URL. */
+  remote?: string
+  /** As in `diagnose`. */
+  app?: string
+  /** As in `diagnose`. */
+  resourceGroup?: string
+  /** As in `diagnose`. */
+  subscription?: string
+  /** As in `diagnose`. */
+  slot?: string
+  /** As in `diagnose`. */
+  instance?: string
+  /** As in `diagnose`. */
+  publishProfile?: string
+  /** As in `diagnose`. */
+  credentials?: Credentials
+  /** As in `diagnose`. */
+  maxInFlight?: number
+  /** As in `diagnose`. */
+  armEndpoint?: string
+}
 
 /** The result of `undo`. */
 export interface UndoReport {
@@ -537,12 +660,19 @@ export interface UndoReport {
   restored: Array<string>
   /** True when the backup had already been undone (nothing was done). */
   alreadyUndone: boolean
+  /**
+   * Paths restored whose last write time could not be put back (Kudu's REST API cannot set it;
+   * the content is back). Empty for a home on disk.
+   */
+  timesNotRestored: Array<string>
+  /** What apply did that nothing can reverse, one line each (Kudu's process ended on an instance). */
+  irreversible: Array<string>
   /** The core's JSON of this report. */
   json: string
 }
 
 /** `undo`, blocking. */
-export declare function undoSync(backupDir: string): UndoReport
+export declare function undoSync(backupDir: string, options?: UndoOptions | undefined | null): UndoReport
 
 /** The overall state of a home; the most severe finding wins: broken > stuck > deploying > idle. */
 export type Verdict = 'idle' | 'deploying' | 'stuck' | 'broken'

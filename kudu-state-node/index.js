@@ -856,6 +856,7 @@ module.exports.scan = nativeBinding.scan
 module.exports.scanSync = nativeBinding.scanSync
 module.exports.Severity = nativeBinding.Severity
 module.exports.StepOutcome = nativeBinding.StepOutcome
+module.exports.TargetKind = nativeBinding.TargetKind
 module.exports.track = nativeBinding.track
 module.exports.TrackEnd = nativeBinding.TrackEnd
 module.exports.trackSync = nativeBinding.trackSync

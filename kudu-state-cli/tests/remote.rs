@@ -403,7 +403,11 @@ fn plan_as_a_file_then_apply_and_undo_over_the_api() {
 
         // A local undo of a remote backup is refused; over the API it puts the bytes back.
         let refused = ks(PASSWORD).arg("undo").arg(&backup).output().expect("run");
-        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("HOME_MISMATCH"),
+            "{refused:?}"
+        );
         let undone = ks(PASSWORD)
             .arg("undo")
             .arg(&backup)

@@ -99,13 +99,16 @@ function settleTimes(root) {
 }
 
 /**
- * Starts `kudu-emulator` on `homeDir` (Basic USER/PASSWORD, and Bearer TOKEN with `token: true`); resolves to
- * `{ url, info }`. Every emulator stops with `stopEmulators()`.
+ * Starts `kudu-emulator` on `homeDir` (Basic USER/PASSWORD, and Bearer TOKEN with `token: true`; `instances`:
+ * the instance names; `hold`: files Kudu holds open, `REL_PATH[@INSTANCE]`); resolves to `{ url, info }`.
+ * Every emulator stops with `stopEmulators()`.
  */
-export async function serve(homeDir, { platform = 'linux', token = false } = {}) {
+export async function serve(homeDir, { platform = 'linux', token = false, instances = [], hold = [] } = {}) {
   settleTimes(homeDir)
   const args = ['--home', homeDir, '--platform', platform, '--user', USER, '--password', PASSWORD]
   if (token) args.push('--token', TOKEN)
+  if (instances.length) args.push('--instances', instances.join(','))
+  for (const held of hold) args.push('--hold', held)
   const proc = spawn(emulatorBinary(), args, { stdio: ['pipe', 'pipe', 'inherit'] })
   served.push(proc)
   const lines = []
@@ -144,9 +147,12 @@ export async function stopEmulators() {
   )
 }
 
-/** Writes `site/deployments/<id>/status.xml` in Kudu's bytes (from the healthy example's), with this status. */
-export function writeRecord(homeDir, id, status, complete, progress = '') {
-  const template = fs.readFileSync(path.join(examples, 'linux-healthy', 'site', 'deployments', HEALTHY_ID, 'status.xml'), 'utf8')
+/**
+ * Writes `site/deployments/<id>/status.xml` in Kudu's bytes (from the healthy example's of that platform,
+ * `templateHome`), with this status. Returns its path.
+ */
+export function writeRecord(homeDir, id, status, complete, progress = '', templateHome = 'linux-healthy') {
+  const template = fs.readFileSync(path.join(examples, templateHome, 'site', 'deployments', HEALTHY_ID, 'status.xml'), 'utf8')
   const text = template
     .replaceAll(HEALTHY_ID, id)
     .replace('<status>Success</status>', `<status>${status}</status>`)
@@ -155,4 +161,10 @@ export function writeRecord(homeDir, id, status, complete, progress = '') {
   const dir = path.join(homeDir, 'site', 'deployments', id)
   fs.mkdirSync(dir, { recursive: true })
   fs.writeFileSync(path.join(dir, 'status.xml'), text)
+  return path.join(dir, 'status.xml')
+}
+
+/** Sets a file's or folder's mtime (and atime). */
+export function setMtime(p, when) {
+  fs.utimesSync(p, when, when)
 }

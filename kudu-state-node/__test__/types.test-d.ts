@@ -63,6 +63,36 @@ async function usage(): Promise<void> {
   const last: ks.TrackState = rt.last
   const trackJson: string = t.json
   void [creds, token, scheme, user, shownCreds, rd, rds, byProfile, rw, rws, holder, end, ended, last, trackJson]
+  // Repairing a site: plan names it, apply and undo take it again.
+  const rp: ks.Plan = await ks.plan({ ...site, now, allowScmRestart: true, allowLiveLock: false })
+  const rps: ks.Plan = ks.planSync({ app: 'app', resourceGroup: 'rg' })
+  const planSite: ks.PlanSite | null = rp.site
+  const siteUrl: string | undefined = planSite?.url
+  const pinned: string | null | undefined = planSite?.instance
+  const pre: ks.Precondition | null = rp.steps[0]!.precondition
+  const etag: string | null | undefined = pre?.etag
+  const targetKind: ks.TargetKind | undefined = pre?.kind
+  for (const op of rp.steps[0]!.ops) {
+    if (op.op === 'restart-kudu') {
+      const where: string = op.instance
+      const held: string = op.lock
+      void [where, held]
+    } else if (op.op !== 'touch-active') {
+      const changed: string = op.path
+      void changed
+    }
+  }
+  const ra: ks.ApplyReport = await ks.apply(rp, { yes: true, backupDir: 'b', ...site })
+  const ras: ks.ApplyReport = ks.applySync(rps, { yes: true, publishProfile: '/tmp/app.PublishSettings' })
+  const ru: ks.UndoReport = await ks.undo(ra.backup!, site)
+  const rus: ks.UndoReport = ks.undoSync('b', { remote: 'https://app.scm.azurewebsites.net' })
+  const notRestored: string[] = ru.timesNotRestored.concat(rus.irreversible)
+  void [rps, siteUrl, pinned, etag, targetKind, ras, notRestored]
+  // @ts-expect-error: an op is one of the core's.
+  const badOp: ks.PlanStep['ops'][number] = { op: 'delete', path: 'x' }
+  void badOp
+  // @ts-expect-error: with a site the plan options are the only options argument.
+  await ks.plan({ remote: 'x' }, { now })
   // @ts-expect-error: with a site the options are the only options argument.
   await ks.diagnose({ remote: 'x' }, { now })
   // @ts-expect-error: credentials are a Credentials object, not a plain object with a password.

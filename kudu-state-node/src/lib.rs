@@ -8,10 +8,10 @@
 //! core's stable code (`HOME_NOT_FOUND`, `PRECONDITION_FAILED`, …) and whose `.path`, when the error is
 //! about a path, is that path.
 //!
-//! Remote mode: `diagnose`, `waitIdle`, `explain` and `track` also read a site over Kudu's REST API
-//! (read-only, as the command's `--remote`) when their options name one (`remote`, `app`,
-//! `publishProfile`); `Credentials` carries credentials given in code without ever showing the secret
-//! (`remote`).
+//! Remote mode: `diagnose`, `waitIdle`, `explain`, `track` and `plan` also read a site over Kudu's
+//! REST API (read-only, as the command's `--remote`), and `apply` and `undo` repair one, when their
+//! options name it (`remote`, `app`, `publishProfile`); `Credentials` carries credentials given in code
+//! without ever showing the secret (`remote`).
 
 mod diagnose;
 mod enums;

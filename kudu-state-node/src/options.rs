@@ -107,27 +107,118 @@ impl DiagnoseOptions<'_> {
     }
 }
 
-/// What a plan may include, and how to read the home for it.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct PlanOptions {
-    /// Plan as of this time instead of now.
+/// What a plan may include, and how to read the home for it; or which site to plan for over Kudu's
+/// REST API (as in `diagnose`: then the options are the only argument, `plan({ remote, credentials })`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct PlanOptions<'a> {
+    /// Plan as of this time instead of now (for a site: instead of the site's own clock).
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// Allow moving away a *live* Linux deployment lock once its deployment has stalled. A concurrent
     /// deployment becomes possible; the step says so and has risk `high`.
     pub allow_live_lock: Option<bool>,
+    /// Over Kudu's REST API, on Windows: end Kudu's process on the instance that holds
+    /// `deployments.lock` open for a deployment proven stalled (`DELETE /api/processes/0` pinned
+    /// there; ends a build running there, never the app; cannot be undone), instead of only advising it.
+    pub allow_scm_restart: Option<bool>,
     /// As in `diagnose`.
     pub stall_minutes: Option<f64>,
     /// As in `diagnose`.
     pub platform: Option<Platform>,
     /// As in `scan`.
     pub log_tail_bytes: Option<f64>,
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
 }
 
-impl PlanOptions {
+impl PlanOptions<'_> {
     pub(crate) fn to_core(&self) -> kudu_state::Result<kudu_state::HomeOptions> {
         home(self.platform, self.stall_minutes, self.log_tail_bytes)
     }
+
+    pub(crate) fn plan_options(&self) -> kudu_state::PlanOptions {
+        kudu_state::PlanOptions {
+            allow_live_lock: self.allow_live_lock.unwrap_or(false),
+            allow_scm_restart: self.allow_scm_restart.unwrap_or(false),
+        }
+    }
+}
+
+/// How to apply a plan; for a plan made for a site, the site (as in `diagnose`; without it the core
+/// refuses a site's plan, `HOME_MISMATCH`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct ApplyOptions<'a> {
+    /// Folder that receives one backup folder per apply (default `HOME/data/kudu-state/backups`, on
+    /// the same file system as the home; for a site, `./kudu-state-backups/<host>` under the current
+    /// directory).
+    pub backup_dir: Option<String>,
+    /// Must be `true`: nothing is changed otherwise (the call rejects with `INVALID_INPUT`).
+    pub yes: Option<bool>,
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
+}
+
+/// The site whose backup `undo` puts back (as in `diagnose`); none for a home on disk.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct UndoOptions<'a> {
+    /// As in `diagnose`: the site's SCM URL.
+    pub remote: Option<String>,
+    /// As in `diagnose`.
+    pub app: Option<String>,
+    /// As in `diagnose`.
+    pub resource_group: Option<String>,
+    /// As in `diagnose`.
+    pub subscription: Option<String>,
+    /// As in `diagnose`.
+    pub slot: Option<String>,
+    /// As in `diagnose`.
+    pub instance: Option<String>,
+    /// As in `diagnose`.
+    pub publish_profile: Option<String>,
+    /// As in `diagnose`.
+    pub credentials: Option<ClassInstance<'a, Credentials>>,
+    /// As in `diagnose`.
+    pub max_in_flight: Option<f64>,
+    /// As in `diagnose`.
+    pub arm_endpoint: Option<String>,
 }
 
 /// How to wait for a home, or a site (as in `diagnose`), to become safe to deploy to.
@@ -295,4 +386,14 @@ debug_site_options!(
         poll_ms
     },
     ExplainOptions {},
+    PlanOptions {
+        now,
+        allow_live_lock,
+        allow_scm_restart,
+        stall_minutes,
+        platform,
+        log_tail_bytes
+    },
+    ApplyOptions { backup_dir, yes },
+    UndoOptions {},
 );

@@ -1,27 +1,18 @@
-//! `plan`, `apply` and `undo`: repairing a home, reversibly.
+//! `plan`, `apply` and `undo`: repairing a home, reversibly; or a site over Kudu's REST API when the
+//! options name one (the core's `plan_site_repair`, `apply_site`, `undo_site`).
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use napi::Env;
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Either};
 use napi_derive::napi;
 
 use crate::enums::{Platform, Verdict};
 use crate::error::{finish, invalid, job, js_error, run};
-use crate::options::PlanOptions;
-use crate::types::{ApplyReport, PlanStep, UndoReport, json};
-
-/// How to apply a plan.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct ApplyOptions {
-    /// Folder that receives one backup folder per apply (default `HOME/data/kudu-state/backups`); it
-    /// must be on the same file system as the home.
-    pub backup_dir: Option<String>,
-    /// Must be `true`: nothing is changed otherwise (the call rejects with `INVALID_INPUT`).
-    pub yes: Option<bool>,
-}
+use crate::options::{ApplyOptions, PlanOptions, UndoOptions};
+use crate::remote::{Target, home_and_options, site_args};
+use crate::types::{ApplyReport, PlanSite, PlanStep, UndoReport, json};
 
 /// An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
 ///
@@ -36,7 +27,7 @@ pub struct Plan {
     /// Version of the plan JSON.
     #[napi(readonly)]
     pub schema: u32,
-    /// The home it was made for.
+    /// The home it was made for, or the site's SCM URL for a plan made over Kudu's REST API.
     #[napi(readonly)]
     pub home: String,
     /// The platform the home was read as.
@@ -109,6 +100,12 @@ impl Plan {
         self.inner.steps.iter().map(PlanStep::from).collect()
     }
 
+    /// For a plan made over Kudu's REST API, the site (and instance) it applies to; else null.
+    #[napi(getter)]
+    pub fn site(&self) -> Option<PlanSite> {
+        self.inner.site.as_ref().map(PlanSite::from)
+    }
+
     /// The plan JSON as an object (so `JSON.stringify(plan)` writes the plan file format).
     #[napi(js_name = "toJSON", ts_return_type = "Record<string, any>")]
     pub fn to_json(&self) -> napi::Result<serde_json::Value> {
@@ -117,44 +114,81 @@ impl Plan {
 }
 
 fn plan_work(
-    home: String,
-    options: Option<PlanOptions>,
-) -> impl FnOnce() -> kudu_state::Result<Plan> {
-    let o = options.unwrap_or_default();
-    let (now, home_options) = (o.now, o.to_core());
-    let plan_options = kudu_state::PlanOptions {
-        allow_live_lock: o.allow_live_lock.unwrap_or(false),
-        ..kudu_state::PlanOptions::default()
-    };
+    first: Either<String, PlanOptions<'_>>,
+    second: Option<PlanOptions<'_>>,
+) -> impl FnOnce() -> kudu_state::Result<Plan> + use<> {
+    let prepared = home_and_options("plan", first, second).and_then(|(home, o)| {
+        let o = o.unwrap_or_default();
+        Ok((
+            o.now,
+            o.to_core()?,
+            o.plan_options(),
+            site_args!(o).target(home)?,
+        ))
+    });
     move || {
-        let now = now.unwrap_or_else(Utc::now);
-        let (snapshot, diagnosis) =
-            kudu_state::diagnose_home(&PathBuf::from(home), now, &home_options?)?;
-        Plan::from_core(kudu_state::plan(&snapshot, &diagnosis, plan_options)?)
+        let (now, options, plan_options, target) = prepared?;
+        let plan = match target {
+            Target::Home(home) => {
+                let now = now.unwrap_or_else(Utc::now);
+                let (snapshot, diagnosis) =
+                    kudu_state::diagnose_home(&PathBuf::from(home), now, &options)?;
+                kudu_state::plan(&snapshot, &diagnosis, plan_options)?
+            }
+            Target::Site(site) => {
+                let store = site.connect()?;
+                kudu_state::remote::plan_site_repair(&store, &options, plan_options, now)
+                    .map_err(|e| site.own(e))?
+                    .1
+            }
+        };
+        Plan::from_core(plan)
     }
 }
 
 fn apply_work(
     plan: &Plan,
-    options: Option<ApplyOptions>,
+    options: Option<ApplyOptions<'_>>,
 ) -> impl FnOnce() -> kudu_state::Result<ApplyReport> + use<> {
     let plan = plan.inner.clone();
     let options = options.unwrap_or_default();
+    let (yes, backup_root) = (options.yes, options.backup_dir.clone().map(PathBuf::from));
+    let site = site_args!(options).site();
     move || {
-        if options.yes != Some(true) {
+        if yes != Some(true) {
             return Err(invalid(
                 "apply changes files only with { yes: true }; nothing was changed (review the plan's steps first)",
             ));
         }
-        let core_options = kudu_state::ApplyOptions {
-            backup_root: options.backup_dir.map(PathBuf::from),
+        let report = match site? {
+            None => kudu_state::apply(&plan, &kudu_state::ApplyOptions { backup_root })?,
+            Some(site) => {
+                let store = site.connect()?;
+                let options = kudu_state::remote::SiteApplyOptions { backup_root };
+                kudu_state::remote::apply_site(&plan, &store, &options, |_| {})
+                    .map_err(|e| site.own(e))?
+            }
         };
-        ApplyReport::from_core(&kudu_state::apply(&plan, &core_options)?)
+        ApplyReport::from_core(&report)
     }
 }
 
-fn undo_work(backup_dir: String) -> impl FnOnce() -> kudu_state::Result<UndoReport> {
-    move || UndoReport::from_core(&kudu_state::undo(std::path::Path::new(&backup_dir))?)
+fn undo_work(
+    backup_dir: String,
+    options: Option<UndoOptions<'_>>,
+) -> impl FnOnce() -> kudu_state::Result<UndoReport> + use<> {
+    let site = site_args!(options.unwrap_or_default()).site();
+    move || {
+        let backup_dir = std::path::Path::new(&backup_dir);
+        let report = match site? {
+            None => kudu_state::undo(backup_dir)?,
+            Some(site) => {
+                let store = site.connect()?;
+                kudu_state::remote::undo_site(backup_dir, &store).map_err(|e| site.own(e))?
+            }
+        };
+        UndoReport::from_core(&report)
+    }
 }
 
 job!(
@@ -172,27 +206,46 @@ job!(
 
 /// Diagnoses `home` and builds the plan that fixes it: the least disruptive steps first, only waiting
 /// while a deployment runs. Reads (never changes) the files it would touch, to capture preconditions.
-#[napi(catch_unwind)]
-pub fn plan(home: String, options: Option<PlanOptions>) -> AsyncTask<PlanTask> {
-    AsyncTask::new(PlanTask::new(plan_work(home, options)))
+/// `plan({ remote, credentials, … })` plans for a site over Kudu's REST API (read-only; judged by the
+/// site's clock unless `now` is given); the plan then names the site and applies only there.
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options?: PlanOptions | undefined | null] | [options: PlanOptions]"
+)]
+pub fn plan(
+    home_or_options: Either<String, PlanOptions<'_>>,
+    options: Option<PlanOptions<'_>>,
+) -> AsyncTask<PlanTask> {
+    AsyncTask::new(PlanTask::new(plan_work(home_or_options, options)))
 }
 
 /// `plan`, blocking.
-#[napi(catch_unwind)]
-pub fn plan_sync(env: Env, home: String, options: Option<PlanOptions>) -> napi::Result<Plan> {
-    finish(&env, run(plan_work(home, options)))
+#[napi(
+    catch_unwind,
+    ts_args_type = "...args: [home: string, options?: PlanOptions | undefined | null] | [options: PlanOptions]"
+)]
+pub fn plan_sync(
+    env: Env,
+    home_or_options: Either<String, PlanOptions<'_>>,
+    options: Option<PlanOptions<'_>>,
+) -> napi::Result<Plan> {
+    finish(&env, run(plan_work(home_or_options, options)))
 }
 
 /// Applies `plan` (only with `{ yes: true }`): each step only if its target is unchanged since the
-/// plan, everything replaced kept in a backup folder (`report.backup`, for `undo`).
+/// plan, everything replaced kept in a backup folder (`report.backup`, for `undo`). A plan made for a
+/// site is applied to it when the options name the site (`remote`, `credentials`, … as in `diagnose`),
+/// with guarded requests and the backup on this machine.
 ///
-/// Rejects with `INVALID_INPUT` (no `yes: true`), `PRECONDITION_FAILED` (the disk changed since the
-/// plan: nothing more was touched), `APPLY_LOCKED`, `PROTECTED_PATH` or `IO_ERROR`.
+/// Rejects with `INVALID_INPUT` (no `yes: true`), `HOME_MISMATCH` (a site's plan without its site), `PRECONDITION_FAILED`
+/// (the disk or site changed since the plan: nothing more was touched), `HOME_MISMATCH` (another
+/// site's plan, or a home's plan on a site), `HELD_OPEN` (Kudu holds a file open), `APPLY_LOCKED`,
+/// `PROTECTED_PATH`, `IO_ERROR` or the remote codes.
 #[napi(
     catch_unwind,
     ts_args_type = "plan: Plan, options: ApplyOptions & { yes: boolean }"
 )]
-pub fn apply(plan: &Plan, options: Option<ApplyOptions>) -> AsyncTask<ApplyTask> {
+pub fn apply(plan: &Plan, options: Option<ApplyOptions<'_>>) -> AsyncTask<ApplyTask> {
     AsyncTask::new(ApplyTask::new(apply_work(plan, options)))
 }
 
@@ -204,22 +257,29 @@ pub fn apply(plan: &Plan, options: Option<ApplyOptions>) -> AsyncTask<ApplyTask>
 pub fn apply_sync(
     env: Env,
     plan: &Plan,
-    options: Option<ApplyOptions>,
+    options: Option<ApplyOptions<'_>>,
 ) -> napi::Result<ApplyReport> {
     finish(&env, run(apply_work(plan, options)))
 }
 
-/// Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`).
+/// Puts back exactly what one apply moved or rewrote, given its backup folder (`report.backup`); for
+/// an apply to a site, on that site, named by the options (as in `diagnose`).
 ///
 /// Rejects with `UNDO_CONFLICT` when a file changed since the apply (nothing is restored then),
-/// `INVALID_INPUT` for a folder without a readable journal, `APPLY_LOCKED` or `IO_ERROR`.
+/// `INVALID_INPUT` for a folder without a readable journal, `HOME_MISMATCH` for a site's backup without its site,
+/// `HOME_MISMATCH` (another site's backup, or a home's on a site), `APPLY_LOCKED`, `IO_ERROR` or the
+/// remote codes.
 #[napi(catch_unwind)]
-pub fn undo(backup_dir: String) -> AsyncTask<UndoTask> {
-    AsyncTask::new(UndoTask::new(undo_work(backup_dir)))
+pub fn undo(backup_dir: String, options: Option<UndoOptions<'_>>) -> AsyncTask<UndoTask> {
+    AsyncTask::new(UndoTask::new(undo_work(backup_dir, options)))
 }
 
 /// `undo`, blocking.
 #[napi(catch_unwind)]
-pub fn undo_sync(env: Env, backup_dir: String) -> napi::Result<UndoReport> {
-    finish(&env, run(undo_work(backup_dir)))
+pub fn undo_sync(
+    env: Env,
+    backup_dir: String,
+    options: Option<UndoOptions<'_>>,
+) -> napi::Result<UndoReport> {
+    finish(&env, run(undo_work(backup_dir, options)))
 }

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use napi_derive::napi;
 
 use crate::enums::{
-    Action, ConflictKind, Given, NoteKind, Platform, Risk, Severity, StepOutcome, TrackEnd, Verdict,
+    Action, ConflictKind, Given, NoteKind, Platform, Risk, Severity, StepOutcome, TargetKind,
+    TrackEnd, Verdict,
 };
 
 /// The core's serde JSON of a value, pretty-printed exactly as the command prints it (without the final
@@ -202,13 +203,63 @@ impl Explanation {
     }
 }
 
+/// What a step's target was when the plan was made; apply refuses the step (`PRECONDITION_FAILED`) if
+/// it differs.
+#[napi(object, use_nullable = true)]
+#[derive(Debug)]
+pub struct Precondition {
+    /// What was there.
+    pub kind: TargetKind,
+    /// Size in bytes (0 for a folder).
+    pub size: f64,
+    /// Last write time, if known.
+    pub mtime: Option<DateTime<Utc>>,
+    /// `fnv1a64:<16 hex>` of a file's bytes or a folder's entries, if any.
+    pub digest: Option<String>,
+    /// The site's ETag of the file read (a plan made over Kudu's REST API), if any.
+    pub etag: Option<String>,
+}
+
+impl From<&kudu_state::remediate::Precondition> for Precondition {
+    // A size is far below 2^53 bytes, which a JavaScript number holds exactly.
+    #[allow(clippy::cast_precision_loss)]
+    fn from(p: &kudu_state::remediate::Precondition) -> Self {
+        Precondition {
+            kind: p.kind.into(),
+            size: p.size as f64,
+            mtime: p.mtime,
+            digest: p.digest.clone(),
+            etag: p.etag.clone(),
+        }
+    }
+}
+
+/// Where a plan made over Kudu's REST API applies.
+#[napi(object, use_nullable = true)]
+#[derive(Debug)]
+pub struct PlanSite {
+    /// The SCM site's URL.
+    pub url: String,
+    /// The instance (its `ARRAffinity` name) the plan was pinned to with `instance`, if any.
+    pub instance: Option<String>,
+}
+
+impl From<&kudu_state::remediate::PlanSite> for PlanSite {
+    fn from(s: &kudu_state::remediate::PlanSite) -> Self {
+        PlanSite {
+            url: s.url.clone(),
+            instance: s.instance.clone(),
+        }
+    }
+}
+
 /// One step of a plan.
 #[napi(object, use_nullable = true)]
 #[derive(Debug)]
 pub struct PlanStep {
     /// What it does.
     pub action: Action,
-    /// True for steps that touch nothing (`wait`, `restart-scm`).
+    /// True for steps that touch nothing (`wait`, and `restart-scm` as advice).
     pub advisory: bool,
     /// The main path it acts on, relative to the home.
     pub target: Option<String>,
@@ -220,6 +271,14 @@ pub struct PlanStep {
     pub reason: String,
     /// For `wait`: until when, if known.
     pub until: Option<DateTime<Utc>>,
+    /// The target's state when the plan was made, if it has one.
+    pub precondition: Option<Precondition>,
+    /// The changes, in order, as in the plan JSON (empty for an advisory step). `restart-kudu` ends
+    /// Kudu's process on one instance (over Kudu's REST API only; cannot be undone).
+    #[napi(
+        ts_type = "Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string }>"
+    )]
+    pub ops: Vec<serde_json::Value>,
 }
 
 impl From<&kudu_state::remediate::Step> for PlanStep {
@@ -232,6 +291,12 @@ impl From<&kudu_state::remediate::Step> for PlanStep {
             risk: s.risk.into(),
             reason: s.reason.clone(),
             until: s.until,
+            precondition: s.precondition.as_ref().map(Precondition::from),
+            ops: s
+                .ops
+                .iter()
+                .map(|op| serde_json::to_value(op).unwrap_or(serde_json::Value::Null))
+                .collect(),
         }
     }
 }
@@ -296,6 +361,11 @@ pub struct UndoReport {
     pub restored: Vec<String>,
     /// True when the backup had already been undone (nothing was done).
     pub already_undone: bool,
+    /// Paths restored whose last write time could not be put back (Kudu's REST API cannot set it;
+    /// the content is back). Empty for a home on disk.
+    pub times_not_restored: Vec<String>,
+    /// What apply did that nothing can reverse, one line each (Kudu's process ended on an instance).
+    pub irreversible: Vec<String>,
     /// The core's JSON of this report.
     pub json: String,
 }
@@ -306,6 +376,8 @@ impl UndoReport {
             backup: path(&r.backup),
             restored: r.restored.clone(),
             already_undone: r.already_undone,
+            times_not_restored: r.times_not_restored.clone(),
+            irreversible: r.irreversible.clone(),
             json: json(r)?,
         })
     }

@@ -116,17 +116,9 @@ pub(crate) fn int_arg<T: TryFrom<i64>>(py: Python<'_>, name: &str, value: i64) -
         .map_err(|_| invalid_argument(py, format!("`{name}` is out of range: {value}")))
 }
 
-/// A timezone-aware `datetime` as UTC; `None` is the current time. A naive `datetime` is refused
-/// (`INVALID_INPUT`): kudu-state compares it with UTC times on disk and will not guess its zone.
-pub(crate) fn utc_or_now(
-    py: Python<'_>,
-    name: &str,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyResult<DateTime<Utc>> {
-    Ok(utc(py, name, value)?.unwrap_or_else(Utc::now))
-}
-
-/// As [`utc_or_now`], with `None` kept as `None` (a remote diagnosis then uses the site's clock).
+/// A timezone-aware `datetime` as UTC, `None` kept as `None` (the caller's default: the current time
+/// for a home, the site's own clock for a site). A naive `datetime` is refused (`INVALID_INPUT`):
+/// kudu-state compares it with UTC times on disk and will not guess its zone.
 pub(crate) fn utc(
     py: Python<'_>,
     name: &str,

@@ -101,6 +101,11 @@ py_enum! {
 }
 
 py_enum! {
+    /// What a step's target was when the plan was made.
+    TargetKind for kudu_state::remediate::TargetKind { Absent, File, Dir, Other }
+}
+
+py_enum! {
     /// What happened to one step of an apply.
     StepOutcome for kudu_state::remediate::StepOutcome { Applied, AlreadyDone, Advisory }
 }
@@ -151,6 +156,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NoteKind>()?;
     m.add_class::<Action>()?;
     m.add_class::<Risk>()?;
+    m.add_class::<TargetKind>()?;
     m.add_class::<StepOutcome>()?;
     m.add_class::<ConflictKind>()?;
     m.add_class::<TrackEnd>()?;

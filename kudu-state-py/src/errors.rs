@@ -46,6 +46,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     kudu_state,
+    HeldOpenError,
+    KuduStateError,
+    "Kudu holds a file of the site open (HELD_OPEN: a running or hung deployment's lock), so it cannot be removed or rewritten; nothing was removed. `.path` is the file (relative to the home), `.url` the URL called."
+);
+pyo3::create_exception!(
+    kudu_state,
     ProtectedPathError,
     KuduStateError,
     "A step targets a path kudu-state never modifies (PROTECTED_PATH)."
@@ -98,6 +104,7 @@ pub(crate) fn to_py_err(py: Python<'_>, e: &kudu_state::Error) -> PyErr {
             "UNDO_CONFLICT" => UndoConflictError::new_err(message),
             "INVALID_INPUT" => InvalidInputError::new_err(message),
             "PROTECTED_PATH" => ProtectedPathError::new_err(message),
+            "HELD_OPEN" => HeldOpenError::new_err(message),
             "AUTH_FAILED" => AuthFailedError::new_err(message),
             "NO_CREDENTIALS" | "CREDENTIAL_FAILED" => CredentialsError::new_err(message),
             "SITE_NOT_FOUND" => SiteNotFoundError::new_err(message),
@@ -161,6 +168,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UndoConflictError", py.get_type::<UndoConflictError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add("ProtectedPathError", py.get_type::<ProtectedPathError>())?;
+    m.add("HeldOpenError", py.get_type::<HeldOpenError>())?;
     m.add("RemoteError", py.get_type::<RemoteError>())?;
     m.add("AuthFailedError", py.get_type::<AuthFailedError>())?;
     m.add("CredentialsError", py.get_type::<CredentialsError>())?;

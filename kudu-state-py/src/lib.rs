@@ -4,8 +4,8 @@
 //! Layout: `errors` (exceptions), `enums`, `convert` (JSON/time/duration at the boundary, and `record!`,
 //! the methods every result class shares), then one module per domain: `diagnosis` (scan, diagnose),
 //! `remediate` (plan, apply, undo), `explain`, `wait`, `track`, `cli`; `remote` holds what names a site
-//! read over Kudu's REST API (the `remote=`, `app=`, ..., `credentials=` keyword arguments and the
-//! `Credentials` class).
+//! read (and, for plan/apply/undo, repaired) over Kudu's REST API (the `remote=`, `app=`, ...,
+//! `credentials=` keyword arguments and the `Credentials` class).
 //!
 //! Every result is a frozen plain-data class: its fields (with generated getters) are filled once by a
 //! `From` conversion of the core value, which it keeps for `to_json()`. Options are the core's
@@ -33,7 +33,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<diagnosis::PyScanNote>()?;
     m.add_class::<diagnosis::PyFinding>()?;
     m.add_class::<diagnosis::PyDiagnosis>()?;
+    m.add_class::<remediate::PyPrecondition>()?;
     m.add_class::<remediate::PyStep>()?;
+    m.add_class::<remediate::PyPlanSite>()?;
     m.add_class::<remediate::PyPlan>()?;
     m.add_class::<remediate::PyStepReport>()?;
     m.add_class::<remediate::PyApplyReport>()?;

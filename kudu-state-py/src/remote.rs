@@ -1,6 +1,7 @@
 //! Remote mode: the keyword arguments that name a site read over Kudu's REST API (`remote=`, `app=`,
 //! ..., `credentials=`), the `Credentials` class, and the connection they make through the core's
-//! `kudu_state::remote::connect_as`. Read-only, as the command's `--remote`.
+//! `kudu_state::remote::connect_as`. As the command's `--remote`: read-only, except for `apply` and
+//! `undo` (the core's guarded repair of a site).
 
 use std::path::PathBuf;
 use std::time::Duration;

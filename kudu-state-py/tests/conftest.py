@@ -106,16 +106,28 @@ SiteFactory = Callable[..., Site]
 
 @pytest.fixture
 def serve() -> Iterator[SiteFactory]:
-    """`serve(home, platform="linux", token=False)` starts `kudu-emulator` on `home` (Basic USER/PASSWORD,
-    and Bearer TOKEN with token=True) and returns the Site; every emulator stops at the test's end."""
+    """`serve(home, platform="linux", token=False, instances=None, hold=())` starts `kudu-emulator` on
+    `home` (Basic USER/PASSWORD, and Bearer TOKEN with token=True; `instances`: the instance names;
+    `hold`: files Kudu holds open, `REL_PATH[@INSTANCE]`) and returns the Site; every emulator stops at
+    the test's end."""
     procs: list[subprocess.Popen[str]] = []
 
-    def start(home: Path, platform: str = "linux", token: bool = False) -> Site:
+    def start(
+        home: Path,
+        platform: str = "linux",
+        token: bool = False,
+        instances: list[str] | None = None,
+        hold: tuple[str, ...] = (),
+    ) -> Site:
         ticks(home)
         args = [str(emulator_binary()), "--home", str(home), "--platform", platform]
         args += ["--user", USER, "--password", PASSWORD]
         if token:
             args += ["--token", TOKEN]
+        if instances:
+            args += ["--instances", ",".join(instances)]
+        for held in hold:
+            args += ["--hold", held]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(proc)
         assert proc.stdout is not None
@@ -149,13 +161,13 @@ def platform_of(example: str) -> str:
 
 
 def write_record(
-    home: Path, deployment_id: str, status: str, complete: bool, progress: str = ""
+    home: Path, deployment_id: str, status: str, complete: bool, progress: str = "", template_home: str = "linux-healthy"
 ) -> Path:
-    """Writes `site/deployments/<id>/status.xml` in Kudu's bytes (from the healthy example's), with this
-    status and `complete`."""
-    template = (EXAMPLES / "linux-healthy" / "site" / "deployments" / HEALTHY_ID / "status.xml").read_text(
-        encoding="utf-8-sig"
-    )
+    """Writes `site/deployments/<id>/status.xml` in Kudu's bytes (from the healthy example's of that
+    platform, `template_home`), with this status and `complete`."""
+    # newline="": the template's own line endings (Windows Kudu writes CRLF).
+    with open(EXAMPLES / template_home / "site" / "deployments" / HEALTHY_ID / "status.xml", encoding="utf-8-sig", newline="") as f:
+        template = f.read()
     text = (
         template.replace(HEALTHY_ID, deployment_id)
         .replace("<status>Success</status>", f"<status>{status}</status>")
@@ -165,9 +177,16 @@ def write_record(
     folder = home / "site" / "deployments" / deployment_id
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "status.xml"
-    path.write_text(text, encoding="utf-8-sig")
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(text)
     return path
 
 
 #: The one deployment of the healthy examples.
 HEALTHY_ID = "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b"
+
+
+def set_mtime(path: Path, when: dt.datetime) -> None:
+    """Sets a file's or folder's mtime (and atime)."""
+    stamp = when.timestamp()
+    os.utime(path, (stamp, stamp))

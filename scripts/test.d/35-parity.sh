@@ -5,9 +5,9 @@
 # Cases: `diagnose` and `plan` (at a fixed --now) on every examples/homes/* (plus a home given as its
 # site folder, and non-default --platform / --stall-minutes), `explain` of a few 409 bodies (plain
 # Kudu text, the ASP.NET error envelope, an ARM error, a KuduLite culture date, CRLF, non-ASCII, a 429),
-# and `diagnose --remote` of every example home served over Kudu's REST API by the kudu-emulator
-# binary on 127.0.0.1 (the commands take the credentials from KUDU_STATE_USERNAME/PASSWORD, Python and
-# Node from a Credentials object).
+# and `diagnose --remote` and `plan --remote` (at the same --now) of every example home served over
+# Kudu's REST API by the kudu-emulator binary on 127.0.0.1 (the commands take the credentials from
+# KUDU_STATE_USERNAME/PASSWORD, Python and Node from a Credentials object).
 # Front ends compared, each case byte for byte against the first:
 #   cli-py    the `kudu-state` command the Python package installs ($VENV/bin/kudu-state)
 #   cli-node  the `kudu-state` bin of the Node package (node kudu-state-node/bin/kudu-state.js)
@@ -110,6 +110,7 @@ for dir in examples/homes/*/; do
   case "$name" in windows-*) platform=windows ;; *) platform=linux ;; esac
   serve "$work/served/$name" "$platform"
   add_case "remote-diagnose-$name" remote-diagnose "$SERVED_URL" "" "" ""
+  add_case "remote-plan-$name" remote-plan "$SERVED_URL" "" "" ""
 done
 mkdir -p "$work/bodies"
 for i in "${!BODIES[@]}"; do
@@ -129,8 +130,8 @@ while IFS="$US" read -r id command subject platform stall status; do
     diagnose | plan)
       args+=(--now "$NOW" ${platform:+--platform "$platform"} ${stall:+--stall-minutes "$stall"} -- "$subject")
       ;;
-    remote-diagnose)
-      args=(diagnose --json --now "$NOW" --remote "$subject")
+    remote-diagnose | remote-plan)
+      args=("${command#remote-}" --json --now "$NOW" --remote "$subject")
       ;;
     explain)
       body="$(cat "$subject"; printf x)" # the x keeps a trailing newline of the body
@@ -174,6 +175,8 @@ with open(cases, encoding="utf-8") as lines:
             text = ks.diagnose(subject, now=now, **kw).to_json()
         elif command == "remote-diagnose":
             text = ks.diagnose(remote=subject, credentials=credentials, now=now).to_json()
+        elif command == "remote-plan":
+            text = ks.plan(remote=subject, credentials=credentials, now=now).to_json()
         elif command == "plan":
             text = ks.plan(subject, now=now, **kw).to_json()
         else:
@@ -197,6 +200,7 @@ for (const line of fs.readFileSync(cases, 'utf8').split('\n').filter(Boolean)) {
   let text
   if (command === 'diagnose') text = ks.diagnoseSync(subject, options).json
   else if (command === 'remote-diagnose') text = ks.diagnoseSync({ remote: subject, credentials, ...options }).json
+  else if (command === 'remote-plan') text = ks.planSync({ remote: subject, credentials, ...options }).json
   else if (command === 'plan') text = ks.planSync(subject, options).json
   else text = ks.explainSync(fs.readFileSync(subject, 'utf8'), Number(status)).json
   fs.writeFileSync(`${out}/${id}`, text + '\n')

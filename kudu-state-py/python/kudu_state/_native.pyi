@@ -15,6 +15,7 @@ __all__ = [
     "UndoConflictError",
     "InvalidInputError",
     "ProtectedPathError",
+    "HeldOpenError",
     "RemoteError",
     "AuthFailedError",
     "CredentialsError",
@@ -26,6 +27,7 @@ __all__ = [
     "NoteKind",
     "Action",
     "Risk",
+    "TargetKind",
     "StepOutcome",
     "ConflictKind",
     "TrackEnd",
@@ -34,7 +36,9 @@ __all__ = [
     "ScanNote",
     "Finding",
     "Diagnosis",
+    "Precondition",
     "Step",
+    "PlanSite",
     "Plan",
     "StepReport",
     "ApplyReport",
@@ -74,6 +78,10 @@ class ApplyLockedError(KuduStateError): ...
 class UndoConflictError(KuduStateError): ...
 class InvalidInputError(KuduStateError): ...
 class ProtectedPathError(KuduStateError): ...
+
+# HELD_OPEN: Kudu holds a file of a site open (a running or hung deployment's lock), so apply could not
+# remove or rewrite it; `.path` is the file (relative to the home), `.url` the URL called.
+class HeldOpenError(KuduStateError): ...
 
 # Remote mode (a site over Kudu's REST API): RemoteError is URL_REFUSED, NETWORK_ERROR, TIMEOUT,
 # REDIRECT_REFUSED, HTTP_ERROR, BODY_TOO_LARGE, BAD_RESPONSE, INSTANCE_UNAVAILABLE; its subclasses
@@ -170,6 +178,19 @@ class Risk:
     LOW: ClassVar[Risk]
     MEDIUM: ClassVar[Risk]
     HIGH: ClassVar[Risk]
+    @property
+    def value(self) -> str: ...
+    def __int__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class TargetKind:
+    ABSENT: ClassVar[TargetKind]
+    FILE: ClassVar[TargetKind]
+    DIR: ClassVar[TargetKind]
+    OTHER: ClassVar[TargetKind]
     @property
     def value(self) -> str: ...
     def __int__(self) -> int: ...
@@ -314,6 +335,23 @@ class Diagnosis:
     def __ne__(self, value: object, /) -> bool: ...
 
 @final
+class Precondition:
+    @property
+    def kind(self) -> TargetKind: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime(self) -> Optional[datetime.datetime]: ...
+    @property
+    def digest(self) -> Optional[str]: ...
+    @property
+    def etag(self) -> Optional[str]: ...  # the site's ETag of the file, for a plan made over the REST API
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+@final
 class Step:
     @property
     def action(self) -> Action: ...
@@ -329,6 +367,23 @@ class Step:
     def until(self) -> Optional[datetime.datetime]: ...
     @property
     def is_advisory(self) -> bool: ...
+    @property
+    def precondition(self) -> Optional[Precondition]: ...
+    # As in the plan JSON: {"op": "move"|"write"|"create"|"append"|"touch-active"|"restart-kudu", ...}
+    # with that op's fields (path, content, expect, text; instance and lock for "restart-kudu").
+    @property
+    def ops(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+@final
+class PlanSite:
+    @property
+    def url(self) -> str: ...
+    @property
+    def instance(self) -> Optional[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
@@ -341,7 +396,9 @@ class Plan:
     @property
     def schema(self) -> int: ...
     @property
-    def home(self) -> Path: ...
+    def home(self) -> Union[Path, str]: ...  # a str (the SCM URL) for a plan made over the REST API
+    @property
+    def site(self) -> Optional[PlanSite]: ...  # the site it applies to, for a plan made over the REST API
     @property
     def platform(self) -> Platform: ...
     @property
@@ -398,6 +455,10 @@ class UndoReport:
     def restored(self) -> list[str]: ...
     @property
     def already_undone(self) -> bool: ...
+    @property
+    def times_not_restored(self) -> list[str]: ...  # over the REST API: the content is back, not the time
+    @property
+    def irreversible(self) -> list[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
@@ -486,12 +547,13 @@ class TrackOutcome:
 # The options of every function that reads a home are the core's, checked by the core (InvalidInputError):
 # stall_minutes 1 to 1440; log_tail_bytes 1024 to 16 MiB, None for the core's default (64 KiB).
 #
-# diagnose, explain, wait_idle and track also read a site over Kudu's REST API, read-only, as the
-# command's --remote: name it with remote= (its SCM URL), app= with resource_group= (and subscription=,
-# slot=; found through ARM) or publish_profile= (its credentials, and the site when nothing else names
-# it). A home and a site together, or neither (explain: a site is optional), is InvalidInputError; so
-# is a site-only argument without a site. credentials=None takes the environment's; instance= pins
-# every request to one instance; max_in_flight is 1 to 16 (default 8).
+# diagnose, explain, wait_idle, track and plan also read a site over Kudu's REST API, read-only, as the
+# command's --remote; apply and undo repair one (guarded writes, backups on this machine). Name it with
+# remote= (its SCM URL), app= with resource_group= (and subscription=, slot=; found through ARM) or
+# publish_profile= (its credentials, and the site when nothing else names it). A home and a site
+# together, or neither (explain, apply, undo: a site is optional), is InvalidInputError; so is a
+# site-only argument without a site. credentials=None takes the environment's; instance= pins every
+# request to one instance; max_in_flight is 1 to 16 (default 8).
 
 def scan(
     home: _PathLike,
@@ -517,15 +579,55 @@ def diagnose(
     arm_endpoint: Optional[str] = None,
 ) -> Diagnosis: ...
 def plan(
-    home: _PathLike,
+    home: Optional[_PathLike] = None,
     now: Optional[datetime.datetime] = None,
     allow_live_lock: bool = False,
     stall_minutes: int = 10,
     platform: Optional[Platform] = None,
     log_tail_bytes: Optional[int] = None,
+    *,
+    allow_scm_restart: bool = False,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
 ) -> Plan: ...
-def apply(plan: Plan, backup_dir: Optional[_PathLike] = None, *, yes: bool) -> ApplyReport: ...
-def undo(backup_dir: _PathLike) -> UndoReport: ...
+def apply(
+    plan: Plan,
+    backup_dir: Optional[_PathLike] = None,  # a site's default: ./kudu-state-backups/<host>
+    *,
+    yes: bool,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
+) -> ApplyReport: ...
+def undo(
+    backup_dir: _PathLike,
+    *,
+    remote: Optional[str] = None,
+    app: Optional[str] = None,
+    resource_group: Optional[str] = None,
+    subscription: Optional[str] = None,
+    slot: Optional[str] = None,
+    instance: Optional[str] = None,
+    publish_profile: Optional[_PathLike] = None,
+    credentials: Optional[Credentials] = None,
+    max_in_flight: Optional[int] = None,
+    arm_endpoint: Optional[str] = None,
+) -> UndoReport: ...
 def explain(
     body: str,
     status: Optional[int] = 409,  # 100 to 599, or None

@@ -122,11 +122,14 @@ fn run(
     crash_after: Option<u32>,
     on_step: impl FnMut(&StepReport),
 ) -> Result<ApplyReport> {
-    if plan.site.is_some() {
-        return Err(Error::invalid(
-            "plan",
-            "it was made for a site over Kudu's REST API: apply it with --remote (and its credentials)",
-        ));
+    if let Some(site) = &plan.site {
+        return Err(Error::HomeMismatch {
+            path: plan.home.clone(),
+            reason: format!(
+                "the plan was made for the site {} over Kudu's REST API: apply it there (the command's --remote, the packages' remote option)",
+                site.url
+            ),
+        });
     }
     let home = &plan.home;
     home::verify(home, &plan.home_identity)?;

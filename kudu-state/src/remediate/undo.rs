@@ -47,11 +47,14 @@ enum Fix {
 /// the site's credentials), `APPLY_LOCKED`, `IO_ERROR`.
 pub fn undo(backup_dir: &Path) -> Result<UndoReport> {
     let b = Backup::open(backup_dir, None)?;
-    if b.site.is_some() {
-        return Err(Error::invalid(
-            "journal",
-            "this backup is of a site over Kudu's REST API: undo it with --remote (and its credentials)",
-        ));
+    if let Some(site) = &b.site {
+        return Err(Error::HomeMismatch {
+            path: b.home.clone(),
+            reason: format!(
+                "the backup is of the site {} over Kudu's REST API: undo it there (the command's --remote, the packages' remote option)",
+                site.url
+            ),
+        });
     }
     let home = b.home.clone();
     home::verify(&home, &b.home_identity)?;

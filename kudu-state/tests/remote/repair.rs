@@ -501,7 +501,7 @@ fn a_plan_applies_only_to_its_own_site() {
     let e = apply_site(&local, &store(&emu), &options, |_| {}).unwrap_err();
     assert_eq!(e.code(), "HOME_MISMATCH", "{e}");
     let e = kudu_state::apply(&plan, &kudu_state::ApplyOptions::default()).unwrap_err();
-    assert_eq!(e.code(), "INVALID_INPUT", "{e}");
+    assert_eq!(e.code(), "HOME_MISMATCH", "{e}");
     assert!(
         other
             .requests()
