@@ -143,11 +143,13 @@ describe("the core's refusals", () => {
     const { h, url } = await orphaned('windows')
     const before = capture(h)
     const plan = await ks.plan({ ...siteOf(url), now: T0 })
-    const refused = (pattern) => (err) => {
-      assert.equal(err.code, 'HOME_MISMATCH')
+    const refusedAs = (code) => (pattern) => (err) => {
+      assert.equal(err.code, code)
       assert.match(err.message, pattern)
       return true
     }
+    const refused = refusedAs('HOME_MISMATCH')
+    const invalid = refusedAs('INVALID_INPUT')
     await assert.rejects(ks.apply(plan, { yes: true }), refused(/made for the site/))
     assert.throws(() => ks.applySync(ks.Plan.fromJSON(plan.json), { yes: true }), refused(/made for the site/))
     assert.deepEqual(capture(h), before)
@@ -174,11 +176,11 @@ describe("the core's refusals", () => {
     await assert.rejects(ks.apply(local, { yes: true, backupDir: tmpdir(), ...siteOf(other.url) }), mismatch)
 
     // Site-only options without a site, a home and a site together, and no `yes`.
-    assert.throws(() => ks.applySync(plan, { yes: true, credentials: basic() }), refused(/`credentials` is for a remote site/))
-    assert.throws(() => ks.undoSync(report.backup, { maxInFlight: 2 }), refused(/`maxInFlight` is for a remote site/))
-    assert.throws(() => ks.planSync(other.h, { remote: other.url }), refused(/give one or the other/))
-    assert.throws(() => ks.planSync({ remote: url }, { now: T0 }), refused(/give the options once/))
-    await assert.rejects(ks.apply(plan, siteOf(url)), refused(/yes: true/))
+    assert.throws(() => ks.applySync(plan, { yes: true, credentials: basic() }), invalid(/`credentials` is for a remote site/))
+    assert.throws(() => ks.undoSync(report.backup, { maxInFlight: 2 }), invalid(/`maxInFlight` is for a remote site/))
+    assert.throws(() => ks.planSync(other.h, { remote: other.url }), invalid(/give one or the other/))
+    assert.throws(() => ks.planSync({ remote: url }, { now: T0 }), invalid(/give the options once/))
+    await assert.rejects(ks.apply(plan, siteOf(url)), invalid(/yes: true/))
     assert.ok((await ks.undo(report.backup, siteOf(url))).restored.length > 0)
   })
 })
