@@ -175,6 +175,23 @@ impl Client {
         self.send("GET", path, &[], None).unwrap()
     }
 
+    /// A GET whose body comes back as sent, over a raw connection: ureq decodes gzip (and drops
+    /// `Content-Encoding`) whenever a crate in the build enables its `gzip` feature, as the core does.
+    pub fn get_encoded(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut raw = Raw::connect_to(self.base.trim_start_matches("http://"));
+        let lines: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(headers.iter().copied())
+            .map(|(n, v)| format!("{n}: {v}"))
+            .chain(["Connection: close".to_owned()])
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        raw.send("GET", path, &lines);
+        raw.read_response(false).unwrap()
+    }
+
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
         self.send("GET", path, headers, None).unwrap()
     }
@@ -196,7 +213,11 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(emulator: &Emulator) -> Self {
-        let stream = TcpStream::connect(emulator.addr()).unwrap();
+        Raw::connect_to(&emulator.addr().to_string())
+    }
+
+    pub fn connect_to(addr: &str) -> Self {
+        let stream = TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(TIMEOUT)).unwrap();
         Raw {

@@ -287,7 +287,7 @@ fn linux_ignores_ranges_and_gzips_compressible_types() {
     assert_eq!(ranged.text(), "line one\nline two\n");
     assert_eq!(ranged.header("content-range"), None);
 
-    let gzipped = client.get_with(log, &[("Accept-Encoding", "gzip, deflate")]);
+    let gzipped = client.get_encoded(log, &[("Accept-Encoding", "gzip, deflate")]);
     assert_eq!(gzipped.status, 200);
     assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
     assert_eq!(gzipped.header("content-length"), None);
@@ -295,24 +295,24 @@ fn linux_ignores_ranges_and_gzips_compressible_types() {
     assert_eq!(gunzip(&gzipped.body), b"line one\nline two\n");
     assert!(gzipped.header("etag").is_some());
     // The listing (application/json) is compressed too; application/octet-stream is not.
-    let listing = client.get_with("/api/vfs/site/deployments/", &[("Accept-Encoding", "gzip")]);
+    let listing = client.get_encoded("/api/vfs/site/deployments/", &[("Accept-Encoding", "gzip")]);
     assert_eq!(listing.header("content-encoding"), Some("gzip"));
     let listed: serde_json::Value = serde_json::from_slice(&gunzip(&listing.body)).unwrap();
     assert_eq!(listed[0]["name"], "active");
-    let active = client.get_with(
+    let active = client.get_encoded(
         "/api/vfs/site/deployments/active",
         &[("Accept-Encoding", "gzip")],
     );
     assert_eq!(active.header("content-encoding"), None);
     assert_eq!(active.text(), "abc123");
     // gzip;q=0 refuses it.
-    let refused = client.get_with(log, &[("Accept-Encoding", "gzip;q=0")]);
+    let refused = client.get_encoded(log, &[("Accept-Encoding", "gzip;q=0")]);
     assert_eq!(refused.header("content-encoding"), None);
 
     // Windows never compresses and ranges the same request.
     let windows = start(&home, Options::new(Platform::Windows));
     let client = Client::new(&windows.url());
-    let resp = client.get_with(log, &[("Accept-Encoding", "gzip"), ("Range", "bytes=-4")]);
+    let resp = client.get_encoded(log, &[("Accept-Encoding", "gzip"), ("Range", "bytes=-4")]);
     assert_eq!((resp.status, resp.text().as_str()), (206, "two\n"));
     assert_eq!(resp.header("content-encoding"), None);
 }
@@ -406,7 +406,7 @@ fn large_files_stream_whole_ranged_and_gzipped() {
     assert_eq!(tail.status, 206);
     assert!(tail.body == content[content.len() - 1000..]);
     let linux = start(&home, Options::new(Platform::Linux));
-    let gzipped = Client::new(&linux.url()).get_with(path, &[("Accept-Encoding", "gzip")]);
+    let gzipped = Client::new(&linux.url()).get_encoded(path, &[("Accept-Encoding", "gzip")]);
     assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
     assert!(gunzip(&gzipped.body) == content);
 }
