@@ -922,8 +922,15 @@ fn settle(children: Children<'_>) -> Result<Parsed<'_>, StatusXmlError> {
     };
     let start_time = required_date("startTime", start)?;
     let received_time = required_date("receivedTime", received)?;
+    // After a success Kudu writes `lastSuccessEndTime` equal to `endTime`: the same text has the
+    // same value (or the same error, which `endTime` reports first), so it is read once.
+    let same_text = matches!((&end, &last_success), (Some(e), Some(l)) if e.value == l.value);
     let end_time = optional_date("endTime", end)?;
-    let last_success_end_time = optional_date("lastSuccessEndTime", last_success)?;
+    let last_success_end_time = if same_text {
+        end_time
+    } else {
+        optional_date("lastSuccessEndTime", last_success)?
+    };
 
     Ok(Parsed {
         id: id.value,
