@@ -157,7 +157,15 @@ impl Store for LocalStore {
             let kind = kind_of(ft, || entry.path());
             out.push(DirEntry { name, utf8, kind });
         }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        // Names a folder lists are distinct, so an unstable sort gives the stable sort's order (and
+        // is cheaper: no scratch copy of the 100,000 entries of a neglected site). Only two names
+        // that are not UTF-8 can read the same once made lossy; then the listing's order between
+        // them is kept.
+        if out.iter().all(|e| e.utf8) {
+            out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        } else {
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         Ok(out)
     }
 
