@@ -134,14 +134,14 @@ pub(super) fn read_children<'a>(text: &'a str, found: &mut Children<'a>) -> Opti
         // one comparison (what the general case below finds in several steps).
         if let Some(tags) = TAGS.get(next) {
             let at = i + usize::from(b.get(i) == Some(&b'\r'));
-            if b.get(at..at + tags.open.len()) == Some(tags.open) {
+            if has_at(b, at, tags.open) {
                 let start = at + tags.open.len();
                 let (end, copy, high) = text_end(b, start)?;
                 i = end + tags.close.len();
-                if b.get(end..i) != Some(tags.close) {
+                if !has_at(b, end, tags.close) {
                     return None;
                 }
-                let value = value(text.get(start..end)?, copy, high)?;
+                let value = value(slice(text, start, end)?, copy, high)?;
                 keep_first(
                     found,
                     next,
@@ -153,7 +153,7 @@ pub(super) fn read_children<'a>(text: &'a str, found: &mut Children<'a>) -> Opti
                 next += 1;
                 continue;
             }
-            if b.get(at..at + tags.empty.len()) == Some(tags.empty) {
+            if has_at(b, at, tags.empty) {
                 i = at + tags.empty.len();
                 keep_first(found, next, empty());
                 next += 1;
@@ -177,7 +177,7 @@ pub(super) fn read_children<'a>(text: &'a str, found: &mut Children<'a>) -> Opti
                 let (end, copy, high) = text_end(b, after_name + 1)?;
                 let element = Found {
                     self_closing: false,
-                    value: value(text.get(after_name + 1..end)?, copy, high)?,
+                    value: value(slice(text, after_name + 1, end)?, copy, high)?,
                 };
                 (element, end_tag(b, end, name)?)
             }
@@ -190,6 +190,48 @@ pub(super) fn read_children<'a>(text: &'a str, found: &mut Children<'a>) -> Opti
         }
     }
     (skip_ws(b, i) == b.len()).then_some(())
+}
+
+/// Whether `b` holds `tag` at `i`. The tags are 5 to 25 bytes, compared here a word at a time (the
+/// last word overlapping the one before it), where a call to `bcmp` would cost more than the
+/// comparison itself.
+#[inline(always)]
+fn has_at(b: &[u8], i: usize, tag: &[u8]) -> bool {
+    let Some(here) = b.get(i..i + tag.len()) else {
+        return false;
+    };
+    let n = tag.len();
+    let word = |s: &[u8], k: usize| {
+        s.get(k..k + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let half = |s: &[u8], k: usize| {
+        s.get(k..k + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_le_bytes)
+    };
+    match n {
+        8.. => {
+            let mut k = 0;
+            while k + 8 < n {
+                if word(here, k) != word(tag, k) {
+                    return false;
+                }
+                k += 8;
+            }
+            word(here, n - 8) == word(tag, n - 8)
+        }
+        4..8 => half(here, 0) == half(tag, 0) && half(here, n - 4) == half(tag, n - 4),
+        _ => here == tag,
+    }
+}
+
+/// `text[start..end]`, or `None` when that is not a whole `str`: `split_at_checked` is inlined here
+/// where `str::get` is a call, once per element.
+#[inline(always)]
+fn slice(text: &str, start: usize, end: usize) -> Option<&str> {
+    Some(text.split_at_checked(end)?.0.split_at_checked(start)?.1)
 }
 
 /// Keeps `element` as the `k`th known child unless one came before: the first of several wins, as
