@@ -1459,6 +1459,17 @@ mod tests {
         assert!(!DeployStatus::Other(7).is_finished());
     }
 
+    /// The reader looks an exact name up before `try_parse`'s general rules: same value.
+    #[test]
+    fn an_exact_name_is_what_try_parse_gives() {
+        for n in -1..=6 {
+            let status = DeployStatus::from_number(n);
+            let name = status.name().unwrap();
+            assert_eq!(DeployStatus::from_name(name), Some(status));
+            assert_eq!(DeployStatus::try_parse(name), Some(status));
+        }
+    }
+
     /// The five names of Kudu's public sources keep their JSON and `status.xml` spellings and numbers.
     #[test]
     fn existing_status_names_are_stable() {

@@ -33,8 +33,8 @@ use super::{Children, ELEMENTS, Found, first_illegal_char, is_all_xml_ws};
 /// The declaration Kudu writes, byte for byte.
 const DECL: &[u8] = br#"<?xml version="1.0" encoding="utf-8"?>"#;
 
-/// How each byte of element text is handled. Most are [`PLAIN`], so the loop over a text is one
-/// table lookup per byte.
+/// How [`text_end`] handles a byte of element text that [`next_look`] stopped at (or one of the last
+/// few of the document): [`PLAIN`] ones it goes on after.
 const PLAIN: u8 = 0;
 /// `<`: the text ends.
 const END: u8 = 1;
@@ -47,6 +47,7 @@ const HIGH: u8 = 4;
 /// A C0 control other than tab, CR and LF: not well-formed; the general reader says why.
 const REFUSE: u8 = 5;
 
+/// [`PLAIN`], [`END`], … for each byte value.
 const CLASS: [u8; 256] = {
     let mut class = [PLAIN; 256];
     let mut b = 0;
