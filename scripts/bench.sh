@@ -12,8 +12,10 @@
 # program that only lists site/deployments and reads every status.xml; (3) benches/python/scan_naive.py,
 # what a user would write instead (os.scandir + ElementTree, incomplete records + lock files); (4) the same
 # diagnosis through the Python package (`kudu_state.diagnose`), installed into $ROOT/.venv-bench.
-# Times are medians of runs in this invocation, after one warm-up run each (page cache warm).
-# Numbers from a shared CI box are noise: run this on a quiet machine. The instruction counts are not:
+# Times are medians of runs in this invocation, after one warm-up run each (page cache warm). The columns
+# of the main table are timed in rounds (each command once per round, benches/python/median_times.py),
+# so a load that drifts on a shared machine weighs on all of them alike and their ratios hold; the times
+# themselves still move with the load: run this on a quiet machine. The instruction counts are not:
 # `valgrind --tool=callgrind` counts the user-space instructions of (1) on homes of 1,000 and 4,000
 # records of each platform, and (I(4,000) - I(1,000)) / 3,000 is the cost of one more settled record,
 # the same on a busy machine (target <= 15,000 on Linux).
@@ -82,11 +84,6 @@ ms() { "$PY" -c 'import sys; print("%.1f ms" % (float(sys.argv[1]) * 1000))' "$1
 num() { "$PY" -c 'import sys; print(f"{int(sys.argv[1]):,}")' "$1"; }
 ratio() { "$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
-# What every run of (4) pays before kudu_state does anything: the interpreter's start and the import.
-PY_START=0
-if [ -z "$PKG_NOTE" ]; then
-  PY_START="$(median_s "$RUNS" "$VENV/bin/python" -c 'import kudu_state')"
-fi
 
 ROWS=()
 for n in "${SIZES[@]}"; do
@@ -99,12 +96,21 @@ for n in "${SIZES[@]}"; do
   now="2024-09-04T11:33:19Z"
   runs="$RUNS"
   [ "$n" -ge 100000 ] && runs="${BENCH_RUNS_100K:-3}"
-  log "==> timing N=$n ($runs runs each, $TIMER)"
-  t1="$(median_s "$runs" "$KS" diagnose "$home" --json --now "$now")"
-  t2="$(median_s "$runs" "$FLOOR" "$home")"
-  t3="$(median_s "$runs" "$PY" benches/python/scan_naive.py "$home")"
+  log "==> timing N=$n ($runs rounds)"
+  # One round runs each column's command once (and, for (4), what every Python caller pays before
+  # kudu_state does anything: the interpreter's start and the import).
+  cmds=(-- "$KS" diagnose "$home" --json --now "$now" -- "$FLOOR" "$home" -- "$PY" benches/python/scan_naive.py "$home")
   if [ -z "$PKG_NOTE" ]; then
-    t4="$(median_s "$runs" "$VENV/bin/python" -c 'import sys, kudu_state; kudu_state.diagnose(sys.argv[1])' "$home")"
+    cmds+=(-- "$VENV/bin/python" -c 'import sys, kudu_state; kudu_state.diagnose(sys.argv[1])' "$home")
+    cmds+=(-- "$VENV/bin/python" -c 'import kudu_state')
+  fi
+  mapfile -t medians < <("$PY" benches/python/median_times.py "$runs" "${cmds[@]}")
+  t1="${medians[0]}"
+  t2="${medians[1]}"
+  t3="${medians[2]}"
+  if [ -z "$PKG_NOTE" ]; then
+    t4="${medians[3]}"
+    PY_START="${medians[4]}"
     c4="$(ms "$t4")"
     r41="$(ratio "$t4" "$t1")"
     # The same, net of the interpreter's start and the import, which no binding can avoid.
@@ -203,7 +209,7 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo "| $(num "${SIZES[0]}") + a 2 GiB sparse log.log on the newest record and on an in-progress one | $(ms "$tbig") vs $(ms "$tbase") without: $delta | | | | | | | |"
 echo
-echo "Medians of $RUNS runs (${BENCH_RUNS_100K:-3} at 100,000) after one warm-up run each, timed with $TIMER; $(nproc) CPUs;"
+echo "Medians of $RUNS rounds (${BENCH_RUNS_100K:-3} at 100,000), each running every column once, after one warm-up round; the 2 GiB row with $TIMER; $(nproc) CPUs;"
 echo "homes from \`gen-home\` (Linux bytes: ~5 KiB log.log per record, 7.7 % failed, 0.4 % temp, 0.1 % corrupt)."
 echo
 if [ -n "$CG_NOTE" ]; then
@@ -217,7 +223,7 @@ echo
 if [ -n "$PKG_NOTE" ]; then
   echo "(4) n/a: $PKG_NOTE."
 else
-  echo "(4) net: minus \`python -c 'import kudu_state'\` ($(ms "$PY_START")), the interpreter start and import every Python caller pays."
+  echo "(4) net: minus \`python -c 'import kudu_state'\`, timed in the same rounds ($(ms "$PY_START") in the last row), the interpreter start and import every Python caller pays."
 fi
 if [ "${#APPLY_ROWS[@]}" -gt 0 ]; then
   echo
