@@ -7,13 +7,19 @@
 #   BENCH_DIR=/big/disk ./scripts/bench.sh where the homes are generated (default: a temp dir, removed after)
 #   BENCH_APPLY=0 ./scripts/bench.sh       skip the apply table (plans of 250, 1,000 and 2,000 steps)
 #   BENCH_REMOTE=0 ./scripts/bench.sh      skip the remote table (the emulator with 10 ms of latency)
+#   BENCH_CALLGRIND=0 ./scripts/bench.sh   skip the instruction counts (they need valgrind; ~1 min)
 #
 # Columns: (1) the release `kudu-state diagnose --json` (whole process); (2) the floor: a single-threaded
 # program that only lists site/deployments and reads every status.xml; (3) benches/python/scan_naive.py,
 # what a user would write instead (os.scandir + ElementTree, incomplete records + lock files); (4) the same
 # diagnosis through the Python package (`kudu_state.diagnose`), installed into $ROOT/.venv-bench.
-# Times are medians of runs in this invocation, after one warm-up run each (page cache warm).
-# Numbers from a shared CI box are noise: run this on a quiet machine.
+# Times are medians of runs in this invocation, after one warm-up run each (page cache warm). The columns
+# of the main table are timed in rounds (each command once per round, benches/python/median_times.py),
+# so a load that drifts on a shared machine weighs on all of them alike and their ratios hold; the times
+# themselves still move with the load: run this on a quiet machine. The instruction counts are not:
+# `valgrind --tool=callgrind` counts the user-space instructions of (1) on homes of 1,000 and 4,000
+# records of each platform, and (I(4,000) - I(1,000)) / 3,000 is the cost of one more settled record,
+# the same on a busy machine (target <= 15,000 on Linux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="${ROOT:-$PWD}"
@@ -80,11 +86,6 @@ ms() { "$PY" -c 'import sys; print("%.1f ms" % (float(sys.argv[1]) * 1000))' "$1
 num() { "$PY" -c 'import sys; print(f"{int(sys.argv[1]):,}")' "$1"; }
 ratio() { "$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
-# What every run of (4) pays before kudu_state does anything: the interpreter's start and the import.
-PY_START=0
-if [ -z "$PKG_NOTE" ]; then
-  PY_START="$(median_s "$RUNS" "$VENV/bin/python" -c 'import kudu_state')"
-fi
 
 ROWS=()
 for n in "${SIZES[@]}"; do
@@ -97,12 +98,21 @@ for n in "${SIZES[@]}"; do
   now="2024-09-04T11:33:19Z"
   runs="$RUNS"
   [ "$n" -ge 100000 ] && runs="${BENCH_RUNS_100K:-3}"
-  log "==> timing N=$n ($runs runs each, $TIMER)"
-  t1="$(median_s "$runs" "$KS" diagnose "$home" --json --now "$now")"
-  t2="$(median_s "$runs" "$FLOOR" "$home")"
-  t3="$(median_s "$runs" "$PY" benches/python/scan_naive.py "$home")"
+  log "==> timing N=$n ($runs rounds)"
+  # One round runs each column's command once (and, for (4), what every Python caller pays before
+  # kudu_state does anything: the interpreter's start and the import).
+  cmds=(-- "$KS" diagnose "$home" --json --now "$now" -- "$FLOOR" "$home" -- "$PY" benches/python/scan_naive.py "$home")
   if [ -z "$PKG_NOTE" ]; then
-    t4="$(median_s "$runs" "$VENV/bin/python" -c 'import sys, kudu_state; kudu_state.diagnose(sys.argv[1])' "$home")"
+    cmds+=(-- "$VENV/bin/python" -c 'import sys, kudu_state; kudu_state.diagnose(sys.argv[1])' "$home")
+    cmds+=(-- "$VENV/bin/python" -c 'import kudu_state')
+  fi
+  mapfile -t medians < <("$PY" benches/python/median_times.py "$runs" "${cmds[@]}")
+  t1="${medians[0]}"
+  t2="${medians[1]}"
+  t3="${medians[2]}"
+  if [ -z "$PKG_NOTE" ]; then
+    t4="${medians[3]}"
+    PY_START="${medians[4]}"
     c4="$(ms "$t4")"
     r41="$(ratio "$t4" "$t1")"
     # The same, net of the interpreter's start and the import, which no binding can avoid.
@@ -138,6 +148,37 @@ tbig="$("$PY" -c 'import statistics,sys; print(statistics.median(map(float, sys.
 delta="$("$PY" -c 'import sys; print("%+.1f ms" % ((float(sys.argv[1]) - float(sys.argv[2])) * 1000))' "$tbig" "$tbase")"
 rm -rf "$big"
 
+# Instructions per settled record: (I(4,000) - I(1,000)) / 3,000 under callgrind, on the same kind of
+# home as the timings (Linux) and on a Windows one.
+# instructions CMD... : user-space instructions of one run of CMD (callgrind's "Collected").
+instructions() {
+  local out
+  out="$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null || true)"
+  sed -n 's/.*Collected : \([0-9]*\).*/\1/p' <<<"$out"
+}
+CG_NOTE=""
+CG=()
+if [ "${BENCH_CALLGRIND:-1}" = 0 ]; then
+  CG_NOTE="skipped (BENCH_CALLGRIND=0)"
+elif ! command -v valgrind >/dev/null; then
+  CG_NOTE="n/a: valgrind is not installed"
+else
+  for platform in linux windows; do
+    counts=()
+    for n in 1000 4000; do
+      h="$WORK/cg-$platform-$n"
+      [ -d "$h/site" ] || "$GEN" "$h" "$n" "$platform" >/dev/null
+      log "==> callgrind: diagnose of $n $platform records"
+      counts+=("$(instructions "$KS" diagnose "$h" --json --now "2024-09-04T11:33:19Z")")
+    done
+    if [ -n "${counts[0]}" ] && [ -n "${counts[1]}" ]; then
+      CG+=("$(num "$(((counts[1] - counts[0]) / 3000))")")
+    else
+      CG+=("n/a (valgrind failed)")
+    fi
+  done
+fi
+
 # apply: N fail-orphaned-record steps (log entry, status.xml, active touched, each journaled first) on a
 # fresh copy of the same home per run, since an apply changes it. Wall time of the whole process.
 APPLY_ROWS=()
@@ -170,12 +211,21 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo "| $(num "${SIZES[0]}") + a 2 GiB sparse log.log on the newest record and on an in-progress one | $(ms "$tbig") vs $(ms "$tbase") without: $delta | | | | | | | |"
 echo
-echo "Medians of $RUNS runs (${BENCH_RUNS_100K:-3} at 100,000) after one warm-up run each, timed with $TIMER; $(nproc) CPUs;"
+echo "Medians of $RUNS rounds (${BENCH_RUNS_100K:-3} at 100,000), each running every column once, after one warm-up round; the 2 GiB row with $TIMER; $(nproc) CPUs;"
 echo "homes from \`gen-home\` (Linux bytes: ~5 KiB log.log per record, 7.7 % failed, 0.4 % temp, 0.1 % corrupt)."
+echo
+if [ -n "$CG_NOTE" ]; then
+  echo "Instructions per settled record (callgrind): $CG_NOTE."
+else
+  echo "| callgrind: user-space instructions per settled record of (1), (I(4,000) - I(1,000)) / 3,000 | Linux (target ≤ 15,000) | Windows |"
+  echo "|---|---:|---:|"
+  echo "| \`kudu-state diagnose --json\` | ${CG[0]} | ${CG[1]} |"
+fi
+echo
 if [ -n "$PKG_NOTE" ]; then
   echo "(4) n/a: $PKG_NOTE."
 else
-  echo "(4) net: minus \`python -c 'import kudu_state'\` ($(ms "$PY_START")), the interpreter start and import every Python caller pays."
+  echo "(4) net: minus \`python -c 'import kudu_state'\`, timed in the same rounds ($(ms "$PY_START") in the last row), the interpreter start and import every Python caller pays."
 fi
 if [ "${BENCH_REMOTE:-1}" != 0 ]; then
   # Remote: a 1,000-record site behind 10 ms of latency, against a sequential client and the zip API;

@@ -1,5 +1,6 @@
-//! In-process benches of the parsers: `status.xml` (against a bare quick-xml event loop over the same
-//! bytes, the floor of any XML reading), `log.log` tails, lock JSON, and the 409 explainer.
+//! In-process benches of the parsers: `status.xml` (the scan's route into a `StatusDoc`, `parse`, the
+//! general quick-xml reader alone, and a bare quick-xml event loop over the same bytes), `log.log`
+//! tails, lock JSON, and the 409 explainer.
 //!
 //! `cargo bench -p kudu-state-benches --bench parse`
 
@@ -26,6 +27,25 @@ fn status_xml_parse(bencher: Bencher, platform: Platform) {
     bencher
         .counter(divan::counter::BytesCount::of_slice(&bytes))
         .bench(|| status_xml::parse(black_box(&bytes)));
+}
+
+/// What the scan does with each `status.xml`: straight into the compact form a snapshot keeps.
+#[divan::bench(args = [Platform::Linux, Platform::Windows])]
+fn status_xml_parse_doc(bencher: Bencher, platform: Platform) {
+    let bytes = status_bytes(platform);
+    bencher
+        .counter(divan::counter::BytesCount::of_slice(&bytes))
+        .bench(|| status_xml::cross_check::parse_doc(black_box(&bytes)));
+}
+
+/// The same document through the general (quick-xml) reader alone, as every document was read
+/// before the reader learnt the shape Kudu writes.
+#[divan::bench(args = [Platform::Linux, Platform::Windows])]
+fn status_xml_parse_general(bencher: Bencher, platform: Platform) {
+    let bytes = status_bytes(platform);
+    bencher
+        .counter(divan::counter::BytesCount::of_slice(&bytes))
+        .bench(|| status_xml::cross_check::parse_general(black_box(&bytes)));
 }
 
 /// The floor: every event of the same document through quick-xml, nothing kept.

@@ -11,16 +11,32 @@
 //!    `parse(write(d1)) == d1` and `write(d1)` is byte-identical to `write(parse(write(d1)))`.
 //!
 //! And the snapshot's compact form ([`StatusDoc`]) of whatever parses gives the same document back.
+//!
+//! Before all that, for any bytes: `parse` (which reads the shape Kudu writes without quick-xml and
+//! leaves everything else to the general reader) gives exactly what the general reader alone gives,
+//! errors included, and the scan's direct route into a `StatusDoc` gives the parse's `StatusDoc`.
 #![no_main]
 
 use kudu_state::Platform;
 use kudu_state::dotnet_time::truncate_to_tick;
 use kudu_state::status_xml::StatusDoc;
+use kudu_state::status_xml::cross_check::{parse_doc, parse_general};
 use kudu_state::status_xml::{parse, write};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(doc) = parse(data) else { return };
+    let parsed = parse(data);
+    assert_eq!(
+        parsed,
+        parse_general(data),
+        "the shape reader and the general reader disagree"
+    );
+    assert_eq!(
+        parse_doc(data),
+        parsed.clone().map(StatusDoc::from),
+        "the scan's StatusDoc is not the parse's"
+    );
+    let Ok(doc) = parsed else { return };
     let packed = StatusDoc::from(doc.clone());
     assert_eq!(packed.to_status_xml(), doc, "StatusDoc lost something");
     assert_eq!(packed.unsavable_reason(), doc.unsavable_reason());

@@ -5,7 +5,7 @@ use super::{DeploymentRecord, IdKind, Newline, NextRead, RecordFolder, StatusFil
 use crate::log::summary::read_log;
 use crate::scan::{STATUS_XML_CAP, list_or_note, par_map, read_bytes, stat_or_gone};
 use crate::snapshot::ScanNote;
-use crate::status_xml::{self, StatusDoc};
+use crate::status_xml;
 use crate::store::{Content, RelPath, Store};
 
 /// How record folders are read.
@@ -118,10 +118,9 @@ fn read_status(
     let newline = bytes.as_deref().ok().and_then(Newline::detect);
     let content = match bytes {
         Err(error) => Content::Unreadable { error },
-        Ok(bytes) => match status_xml::parse(&bytes) {
-            Ok(value) => Content::Parsed {
-                value: StatusDoc::from(value),
-            },
+        // Straight into the compact form: no `StatusXml` (one `String` per element) in between.
+        Ok(bytes) => match status_xml::parse_doc(&bytes) {
+            Ok(value) => Content::Parsed { value },
             Err(e) => Content::Corrupt {
                 reason: e.to_string(),
             },

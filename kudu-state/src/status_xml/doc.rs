@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-use super::{DeployStatus, StatusXml};
+use super::{DeployStatus, Parsed, StatusXml};
 
 /// The text elements, in the order they are packed.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +59,7 @@ pub struct StatusDoc {
 
 impl From<StatusXml> for StatusDoc {
     fn from(doc: StatusXml) -> StatusDoc {
-        let texts: [Option<&str>; TEXTS] = [
+        let (text, ends, present) = pack([
             Some(doc.id.as_str()),
             doc.author.as_deref(),
             doc.deployer.as_deref(),
@@ -70,20 +70,9 @@ impl From<StatusXml> for StatusDoc {
             doc.project_type.as_deref(),
             doc.vsproject_id.as_deref(),
             doc.status_unrecognised.as_deref(),
-        ];
-        let mut text = String::with_capacity(texts.iter().flatten().map(|t| t.len()).sum());
-        let mut ends = [0; TEXTS];
-        let mut present = 0;
-        for (i, t) in texts.iter().enumerate() {
-            if let Some(t) = t {
-                text.push_str(t);
-                present |= 1 << i;
-            }
-            // A status.xml is read under a 1 MiB cap, so its text always fits.
-            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
+        ]);
         StatusDoc {
-            text: text.into_boxed_str(),
+            text,
             ends,
             present,
             missing: doc.missing,
@@ -97,6 +86,56 @@ impl From<StatusXml> for StatusDoc {
             is_readonly: doc.is_readonly,
         }
     }
+}
+
+/// What the scan keeps: the text elements go from the file (where [`Parsed`] borrows them) into the
+/// packed text directly, without a [`StatusXml`]'s one allocation per element in between. Packed as
+/// [`From<StatusXml>`] packs, so the two give equal documents.
+impl From<Parsed<'_>> for StatusDoc {
+    fn from(doc: Parsed<'_>) -> StatusDoc {
+        let (text, ends, present) = pack([
+            Some(&*doc.id),
+            doc.author.as_deref(),
+            doc.deployer.as_deref(),
+            doc.author_email.as_deref(),
+            doc.message.as_deref(),
+            doc.progress.as_deref(),
+            doc.status_text.as_deref(),
+            doc.project_type.as_deref(),
+            doc.vsproject_id.as_deref(),
+            doc.status_unrecognised.as_deref(),
+        ]);
+        StatusDoc {
+            text,
+            ends,
+            present,
+            missing: doc.missing,
+            status: doc.status,
+            last_success_end_time: doc.last_success_end_time,
+            received_time: doc.received_time,
+            start_time: doc.start_time,
+            end_time: doc.end_time,
+            complete: doc.complete,
+            is_temp: doc.is_temp,
+            is_readonly: doc.is_readonly,
+        }
+    }
+}
+
+/// The text elements (in [`Element`] order) one after another, where each ends, and which are present.
+fn pack(texts: [Option<&str>; TEXTS]) -> (Box<str>, [u32; TEXTS], u16) {
+    let mut text = String::with_capacity(texts.iter().flatten().map(|t| t.len()).sum());
+    let mut ends = [0; TEXTS];
+    let mut present = 0;
+    for (i, t) in texts.iter().enumerate() {
+        if let Some(t) = t {
+            text.push_str(t);
+            present |= 1 << i;
+        }
+        // A status.xml is read under a 1 MiB cap, so its text always fits.
+        ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    }
+    (text.into_boxed_str(), ends, present)
 }
 
 impl StatusDoc {

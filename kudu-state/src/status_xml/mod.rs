@@ -20,10 +20,18 @@
 //! it and expand its entities) and an XML declaration naming an encoding other than UTF-8 (.NET would
 //! switch decoders). Both are reported as [`StatusXmlError::Unsupported`] / [`StatusXmlError::UnsupportedEncoding`],
 //! which mean "cannot tell", not "Kudu rejects".
+//!
+//! The rules above are implemented once, on quick-xml's events. A scan reads up to 100,000 of these
+//! files, nearly all in the exact shape Kudu's `Save` writes, so that shape is first read by a one-pass
+//! byte reader (`shape`) that gives up on anything else; it gives exactly what the general reader
+//! gives (checked on every debug-build parse, by proptests and by the fuzzer).
 
 mod doc;
+mod shape;
 
 pub use doc::StatusDoc;
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use quick_xml::XmlVersion;
@@ -461,12 +469,16 @@ fn malformed(reason: impl Into<String>) -> StatusXmlError {
     }
 }
 
-/// What the reader found for one known element.
-#[derive(Debug, Default, Clone)]
-struct Found {
+/// What the reader found for one known element. The value borrows from the file when it is the
+/// file's text as is (no reference, no `\r`), which is almost always.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Found<'a> {
     self_closing: bool,
-    value: String,
+    value: Cow<'a, str>,
 }
+
+/// The first occurrence of each known direct child of the root, in [`ELEMENTS`] order.
+type Children<'a> = [Option<Found<'a>>; 17];
 
 /// Per-open-element state that XML scoping rules need.
 #[derive(Debug, Clone, Copy)]
@@ -571,15 +583,16 @@ fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Result<char, StatusXmlErr
     }
 }
 
-/// Walks the document once and returns the first occurrence of each known direct child of the root.
+/// Walks the document once with quick-xml and returns the first occurrence of each known direct child
+/// of the root: the general reader, for any document (the common shape has a faster one, [`shape`]).
 ///
 /// Iterative (no recursion), so arbitrarily deep nesting is safe.
-fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
+fn read_children(text: &str) -> Result<Children<'_>, StatusXmlError> {
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_comments = true;
     reader.config_mut().check_end_names = true;
 
-    let mut found: [Option<Found>; 17] = Default::default();
+    let mut found: Children<'_> = Default::default();
     let mut scopes: Vec<Scope> = Vec::new();
     let mut root_seen = false;
     let mut first_event = true;
@@ -652,7 +665,7 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
                 if let Some(i) = known.filter(|i| found[*i].is_none()) {
                     found[i] = Some(Found {
                         self_closing: true,
-                        value: String::new(),
+                        value: Cow::Borrowed(""),
                     });
                 }
             }
@@ -664,7 +677,7 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
                 {
                     *slot = Some(Found {
                         self_closing: false,
-                        value,
+                        value: Cow::Owned(value),
                     });
                 }
             }
@@ -728,6 +741,105 @@ fn read_children(text: &str) -> Result<[Option<Found>; 17], StatusXmlError> {
 /// reported in the order it would hit them: `status`, `id`, `statusText`, `startTime`,
 /// `receivedTime`, `endTime`, `lastSuccessEndTime`. Never panics.
 pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
+    read(bytes, Reader::Fastest).map(StatusXml::from)
+}
+
+/// [`parse`] straight into the compact form a snapshot keeps, without the [`StatusXml`] in between:
+/// the text is copied once, from the file into the [`StatusDoc`]. Equal to
+/// `parse(bytes).map(StatusDoc::from)`.
+pub(crate) fn parse_doc(bytes: &[u8]) -> Result<StatusDoc, StatusXmlError> {
+    read(bytes, Reader::Fastest).map(StatusDoc::from)
+}
+
+/// Test support (feature `fixture`): the ways into a document that must agree with [`parse`], for the
+/// fuzzer and the tests outside this crate.
+#[cfg(feature = "fixture")]
+pub mod cross_check {
+    use super::{Reader, StatusDoc, StatusXml, StatusXmlError, read};
+
+    /// [`parse`](super::parse) through the general (quick-xml) reader alone, never the shape reader.
+    ///
+    /// # Errors
+    /// As [`parse`](super::parse).
+    pub fn parse_general(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
+        read(bytes, Reader::General).map(StatusXml::from)
+    }
+
+    /// What a scan keeps of `bytes`: `parse(bytes).map(StatusDoc::from)`, built without the
+    /// [`StatusXml`].
+    ///
+    /// # Errors
+    /// As [`parse`](super::parse).
+    pub fn parse_doc(bytes: &[u8]) -> Result<StatusDoc, StatusXmlError> {
+        super::parse_doc(bytes)
+    }
+}
+
+/// Which reader walks the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// [`shape::read_children`] when the document has the shape Kudu writes, else the general one.
+    Fastest,
+    /// [`read_children`] always (test support).
+    #[cfg_attr(not(feature = "fixture"), allow(dead_code))]
+    General,
+}
+
+/// A document as read, before it is stored as a [`StatusXml`] or a [`StatusDoc`]: the fields of
+/// [`StatusXml`], with text that borrows from the file where it can.
+#[derive(Debug)]
+struct Parsed<'a> {
+    id: Cow<'a, str>,
+    author: Option<Cow<'a, str>>,
+    deployer: Option<Cow<'a, str>>,
+    author_email: Option<Cow<'a, str>>,
+    message: Option<Cow<'a, str>>,
+    progress: Option<Cow<'a, str>>,
+    status: DeployStatus,
+    status_text: Option<Cow<'a, str>>,
+    last_success_end_time: Option<DateTime<Utc>>,
+    received_time: DateTime<Utc>,
+    start_time: DateTime<Utc>,
+    end_time: Option<DateTime<Utc>>,
+    complete: bool,
+    is_temp: bool,
+    is_readonly: bool,
+    project_type: Option<Cow<'a, str>>,
+    vsproject_id: Option<Cow<'a, str>>,
+    missing: Vec<String>,
+    status_unrecognised: Option<Cow<'a, str>>,
+}
+
+impl From<Parsed<'_>> for StatusXml {
+    fn from(p: Parsed<'_>) -> StatusXml {
+        let owned = |t: Option<Cow<'_, str>>| t.map(Cow::into_owned);
+        StatusXml {
+            id: p.id.into_owned(),
+            author: owned(p.author),
+            deployer: owned(p.deployer),
+            author_email: owned(p.author_email),
+            message: owned(p.message),
+            progress: owned(p.progress),
+            status: p.status,
+            status_text: owned(p.status_text),
+            last_success_end_time: p.last_success_end_time,
+            received_time: p.received_time,
+            start_time: p.start_time,
+            end_time: p.end_time,
+            complete: p.complete,
+            is_temp: p.is_temp,
+            is_readonly: p.is_readonly,
+            project_type: owned(p.project_type),
+            vsproject_id: owned(p.vsproject_id),
+            missing: p.missing,
+            status_unrecognised: owned(p.status_unrecognised),
+        }
+    }
+}
+
+/// The whole reader: bytes to fields, UTF-8 validated once for the document (the readers then work
+/// on the `str`).
+fn read(bytes: &[u8], reader: Reader) -> Result<Parsed<'_>, StatusXmlError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| StatusXmlError::NotUtf8 {
         offset: e.valid_up_to(),
@@ -735,6 +847,24 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
     if is_all_xml_ws(text) {
         return Err(StatusXmlError::Empty);
     }
+    let mut children = Children::default();
+    let in_shape = reader == Reader::Fastest && shape::read_children(text, &mut children).is_some();
+    if in_shape {
+        // The shape reader must give what the general reader gives; every debug-build parse (the
+        // whole test suite) checks it.
+        debug_assert_eq!(
+            read_children(text).as_ref(),
+            Ok(&children),
+            "the shape reader disagrees with the general reader on {text:?}"
+        );
+    } else {
+        children = read_children(text)?;
+    }
+    settle(children)
+}
+
+/// What Kudu's `Initialize` makes of the elements found, with its errors in its order.
+fn settle(children: Children<'_>) -> Result<Parsed<'_>, StatusXmlError> {
     // In `ELEMENTS` order.
     let [
         id,
@@ -754,7 +884,7 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
         is_readonly,
         project_type,
         vsproject_id,
-    ] = read_children(text)?;
+    ] = children;
 
     let mut missing = Vec::new();
     for (name, present) in RECORDED_OPTIONAL.iter().zip([
@@ -774,21 +904,40 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
         }
     }
 
-    let status = status.ok_or(StatusXmlError::MissingElement { element: "status" })?;
-    let (status, status_unrecognised) = match DeployStatus::try_parse(&status.value) {
+    // `let … else` rather than `ok_or`: an error value built for nothing still has to be dropped.
+    let Some(status) = status else {
+        return Err(StatusXmlError::MissingElement { element: "status" });
+    };
+    // An exact name is what Kudu writes, and `try_parse` gives it the same value (it trims, splits
+    // on commas and ORs the one name's value, which maps back to the name); checked first because
+    // it is one comparison.
+    let (status, status_unrecognised) = match DeployStatus::from_name(&status.value)
+        .or_else(|| DeployStatus::try_parse(&status.value))
+    {
         Some(s) => (s, None),
         None => (DeployStatus::Pending, Some(status.value)),
     };
-    let id = id.ok_or(StatusXmlError::MissingElement { element: "id" })?;
-    let status_text = status_text.ok_or(StatusXmlError::MissingElement {
-        element: "statusText",
-    })?;
+    let Some(id) = id else {
+        return Err(StatusXmlError::MissingElement { element: "id" });
+    };
+    let Some(status_text) = status_text else {
+        return Err(StatusXmlError::MissingElement {
+            element: "statusText",
+        });
+    };
     let start_time = required_date("startTime", start)?;
     let received_time = required_date("receivedTime", received)?;
+    // After a success Kudu writes `lastSuccessEndTime` equal to `endTime`: the same text has the
+    // same value (or the same error, which `endTime` reports first), so it is read once.
+    let same_text = matches!((&end, &last_success), (Some(e), Some(l)) if e.value == l.value);
     let end_time = optional_date("endTime", end)?;
-    let last_success_end_time = optional_date("lastSuccessEndTime", last_success)?;
+    let last_success_end_time = if same_text {
+        end_time
+    } else {
+        optional_date("lastSuccessEndTime", last_success)?
+    };
 
-    Ok(StatusXml {
+    Ok(Parsed {
         id: id.value,
         author: text_value(author),
         deployer: text_value(deployer),
@@ -812,35 +961,48 @@ pub fn parse(bytes: &[u8]) -> Result<StatusXml, StatusXmlError> {
 }
 
 /// `None` for absent or self-closing, otherwise the text.
-fn text_value(f: Option<Found>) -> Option<String> {
+fn text_value(f: Option<Found<'_>>) -> Option<Cow<'_, str>> {
     f.filter(|f| !f.self_closing).map(|f| f.value)
 }
 
 /// `Boolean.TryParse` after Kudu's `IsNullOrEmpty` guard: anything but true/false is false.
-fn bool_value(f: Option<Found>) -> bool {
-    f.is_some_and(|f| f.value.trim().eq_ignore_ascii_case("true"))
+/// (`True` and `False`, what Kudu writes, are decided without trimming.)
+fn bool_value(f: Option<Found<'_>>) -> bool {
+    f.is_some_and(|f| match &*f.value {
+        "True" => true,
+        "False" => false,
+        v => v.trim().eq_ignore_ascii_case("true"),
+    })
 }
 
 /// `ParseDateTime(value).Value`: absent or empty throws.
-fn required_date(element: &'static str, f: Option<Found>) -> Result<DateTime<Utc>, StatusXmlError> {
-    let f = f.ok_or(StatusXmlError::MissingElement { element })?;
-    optional_date(element, Some(f))?.ok_or(StatusXmlError::EmptyRequired { element })
+fn required_date(
+    element: &'static str,
+    f: Option<Found<'_>>,
+) -> Result<DateTime<Utc>, StatusXmlError> {
+    let Some(f) = f else {
+        return Err(StatusXmlError::MissingElement { element });
+    };
+    match optional_date(element, Some(f))? {
+        Some(date) => Ok(date),
+        None => Err(StatusXmlError::EmptyRequired { element }),
+    }
 }
 
-/// `ParseDateTime(value)`: absent or empty is null, anything else must parse.
+/// `ParseDateTime(value)`: absent or empty is null, anything else must parse. The form Kudu writes
+/// is read by [`shape::kudu_date`], anything else by [`dotnet_time::parse_lenient`].
 fn optional_date(
     element: &'static str,
-    f: Option<Found>,
+    f: Option<Found<'_>>,
 ) -> Result<Option<DateTime<Utc>>, StatusXmlError> {
     match f {
-        Some(f) if !f.value.is_empty() => {
-            dotnet_time::parse_lenient(&f.value)
-                .map(Some)
-                .ok_or(StatusXmlError::BadDate {
-                    element,
-                    value: f.value,
-                })
-        }
+        Some(f) if !f.value.is_empty() => shape::kudu_date(&f.value)
+            .or_else(|| dotnet_time::parse_lenient(&f.value))
+            .map(Some)
+            .ok_or_else(|| StatusXmlError::BadDate {
+                element,
+                value: f.value.into_owned(),
+            }),
         _ => Ok(None),
     }
 }
@@ -1302,6 +1464,17 @@ mod tests {
         assert!(!DeployStatus::Other(7).is_finished());
     }
 
+    /// The reader looks an exact name up before `try_parse`'s general rules: same value.
+    #[test]
+    fn an_exact_name_is_what_try_parse_gives() {
+        for n in -1..=6 {
+            let status = DeployStatus::from_number(n);
+            let name = status.name().unwrap();
+            assert_eq!(DeployStatus::from_name(name), Some(status));
+            assert_eq!(DeployStatus::try_parse(name), Some(status));
+        }
+    }
+
     /// The five names of Kudu's public sources keep their JSON and `status.xml` spellings and numbers.
     #[test]
     fn existing_status_names_are_stable() {
@@ -1634,7 +1807,7 @@ mod tests {
         ]
     }
 
-    fn doc_and_platform() -> impl Strategy<Value = (StatusXml, Platform)> {
+    pub(super) fn doc_and_platform() -> impl Strategy<Value = (StatusXml, Platform)> {
         let strings = (
             text(is_xml_char),
             opt_text(is_sanitiser_char),
