@@ -481,8 +481,17 @@ impl Builder<'_> {
         if self.has_step_for(path) {
             return Ok(());
         }
+        // Neither the folder `active` names now nor the one an earlier step makes it name: apply
+        // checks every step against `active` as it is before the first one runs.
+        let named_now = |id: &str| {
+            self.s
+                .deployments
+                .as_ref()
+                .and_then(DeploymentsDir::named_active)
+                .is_some_and(|a| a.eq_ignore_ascii_case(id))
+        };
         if let Some(id) = path.as_str().strip_prefix("site/deployments/")
-            && self.is_active(id)
+            && (self.is_active(id) || named_now(id))
         {
             self.notes.push(format!(
                 "`{path}` is the active deployment's folder and is never moved"

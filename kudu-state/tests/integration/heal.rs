@@ -420,3 +420,36 @@ fn a_folders_precondition_digest_is_the_documented_one() {
     let json = serde_json::to_value(pre).expect("json");
     assert_eq!(json["kind"], "dir");
 }
+
+/// `active` names a folder without status.xml: the plan points `active` at the newest deployment
+/// with a manifest and leaves that folder alone, since apply checks every step against `active` as it
+/// is before the first one runs (a random home found the planner moving it, and apply refusing).
+#[test]
+fn the_folder_active_names_is_never_moved_even_after_active_is_repaired() {
+    for p in [Platform::Windows, Platform::Linux] {
+        let h = kudu_state::fixture::HomeBuilder::new(p).unwrap();
+        h.healthy(
+            "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+            t0() - TimeDelta::days(1),
+        )
+        .unwrap();
+        h.file("site/deployments/0a0a0a0a/manifest", "a\n").unwrap();
+        h.mtime(
+            "site/deployments/0a0a0a0a/manifest",
+            t0() - TimeDelta::hours(1),
+        )
+        .unwrap();
+        h.mtime("site/deployments/0a0a0a0a", t0() - TimeDelta::hours(1))
+            .unwrap();
+        h.active(b"0a0a0a0a", t0() - TimeDelta::hours(1)).unwrap();
+        let plan = plan_at(h.path());
+        assert!(
+            plan.steps.iter().flat_map(|s| &s.ops).all(|op| op
+                .path()
+                .is_none_or(|p| !p.as_str().starts_with("site/deployments/0a0a0a0a"))),
+            "{p:?}: {plan:#?}"
+        );
+        kudu_state::apply(&plan, &ApplyOptions::default()).unwrap();
+        assert!(h.full("site/deployments/0a0a0a0a/manifest").exists());
+    }
+}
