@@ -252,6 +252,7 @@ fuzz_target!(|data: &[u8]| {
         let d = kudu_state::diagnose(&snapshot, now, DiagnoseOptions::default());
         let options = PlanOptions {
             allow_live_lock: data.last().is_some_and(|b| b & 1 == 1),
+            allow_scm_restart: data.last().is_some_and(|b| b & 2 == 2),
         };
         let _ = kudu_state::plan(&snapshot, &d, options);
         // The model's report is JSON-serialisable whatever was found.
