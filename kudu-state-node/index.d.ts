@@ -415,9 +415,10 @@ export interface PlanStep {
   precondition: Precondition | null
   /**
    * The changes, in order, as in the plan JSON (empty for an advisory step). `restart-kudu` ends
-   * Kudu's process on one instance (over Kudu's REST API only; cannot be undone).
+   * Kudu's process on one instance (over Kudu's REST API only; cannot be undone), unless a
+   * `stalled` record folder changed since the plan.
    */
-  ops: Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string }>
+  ops: Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string; stalled: Array<{ path: string; precondition: { kind: TargetKind; size: number; mtime: string | null; digest: string | null; etag?: string } }> }>
 }
 
 /** `plan`, blocking. */

@@ -205,7 +205,7 @@ describe('Windows: Kudu holds a file open', () => {
     assert.equal(plan.site.instance, HOLDER)
     const step = plan.steps.find((s) => s.action === 'restart-scm')
     assert.equal(step.advisory, false)
-    assert.deepEqual(step.ops, [{ op: 'restart-kudu', instance: HOLDER, lock: 'site/locks/deployments.lock' }])
+    assert.deepEqual(step.ops, [{ op: 'restart-kudu', instance: HOLDER, lock: 'site/locks/deployments.lock', stalled: [] }])
     assert.equal(step.precondition.kind, 'file')
     assert.ok(step.precondition.etag, "a plan over the API records the file's ETag")
     const report = await ks.apply(plan, { yes: true, backupDir: tmpdir(), ...siteOf(url) })

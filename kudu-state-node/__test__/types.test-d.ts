@@ -76,7 +76,8 @@ async function usage(): Promise<void> {
     if (op.op === 'restart-kudu') {
       const where: string = op.instance
       const held: string = op.lock
-      void [where, held]
+      const guarded: string[] = op.stalled.map((g) => g.path)
+      void [where, held, guarded]
     } else if (op.op !== 'touch-active') {
       const changed: string = op.path
       void changed

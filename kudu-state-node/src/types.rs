@@ -274,9 +274,10 @@ pub struct PlanStep {
     /// The target's state when the plan was made, if it has one.
     pub precondition: Option<Precondition>,
     /// The changes, in order, as in the plan JSON (empty for an advisory step). `restart-kudu` ends
-    /// Kudu's process on one instance (over Kudu's REST API only; cannot be undone).
+    /// Kudu's process on one instance (over Kudu's REST API only; cannot be undone), unless a
+    /// `stalled` record folder changed since the plan.
     #[napi(
-        ts_type = "Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string }>"
+        ts_type = "Array<{ op: 'move'; path: string } | { op: 'write'; path: string; content: string; expect?: string } | { op: 'create'; path: string; content: string } | { op: 'append'; path: string; text: string } | { op: 'touch-active' } | { op: 'restart-kudu'; instance: string; lock: string; stalled: Array<{ path: string; precondition: { kind: TargetKind; size: number; mtime: string | null; digest: string | null; etag?: string } }> }>"
     )]
     pub ops: Vec<serde_json::Value>,
 }

@@ -219,7 +219,9 @@ def test_restart_kudu_only_when_asked_and_it_cannot_be_undone(
     assert plan.site is not None and plan.site.instance == HOLDER
     step = next(s for s in plan.steps if s.action == Action.RESTART_SCM)
     assert not step.is_advisory
-    assert step.ops == [{"op": "restart-kudu", "instance": HOLDER, "lock": "site/locks/deployments.lock"}]
+    assert step.ops == [
+        {"op": "restart-kudu", "instance": HOLDER, "lock": "site/locks/deployments.lock", "stalled": []}
+    ]
     assert step.precondition is not None and step.precondition.kind == TargetKind.FILE
     assert step.precondition.etag, "a plan over the API records the file's ETag"
     report = kudu_state.apply(plan, yes=True, **site_kw(site))

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::journal::{Backup, Done, JournalState};
 use super::place::{LocalPlace, Place};
-use super::{Action, Op, Plan, Step, TargetKind, check_op, home};
+use super::{Action, Guard, Op, Plan, Precondition, Step, TargetKind, check_op, home};
 use crate::deployments::ActiveValue;
 use crate::error::{Error, Result};
 use crate::store::local::{
@@ -383,10 +383,33 @@ enum Version {
     AnyWithSameContent,
 }
 
+/// The step's target, and what its ops only read ([`Guard`]s), against the plan.
 fn check_precondition(place: &dyn Place, step: &Step, version: Version) -> Result<()> {
-    let (Some(target), Some(pre)) = (&step.target, &step.precondition) else {
-        return Ok(());
-    };
+    if let (Some(target), Some(pre)) = (&step.target, &step.precondition) {
+        check_unchanged(place, target, pre, version)?;
+    }
+    for op in &step.ops {
+        if let Op::RestartKudu { stalled, .. } = op {
+            check_guards(place, stalled)?;
+        }
+    }
+    Ok(())
+}
+
+/// Paths that must be exactly as planned (the version, not only the content).
+fn check_guards(place: &dyn Place, guards: &[Guard]) -> Result<()> {
+    for g in guards {
+        check_unchanged(place, &g.path, &g.precondition, Version::Planned)?;
+    }
+    Ok(())
+}
+
+fn check_unchanged(
+    place: &dyn Place,
+    target: &RelPath,
+    pre: &Precondition,
+    version: Version,
+) -> Result<()> {
     let store = place.store();
     let fail = |reason: String| {
         Err(Error::PreconditionFailed {
@@ -500,7 +523,7 @@ fn prepare(place: &dyn Place, b: &Backup, index: usize, op: &Op) -> Result<Done>
                 original,
             }
         }
-        Op::RestartKudu { instance, lock } => Done::Restarted {
+        Op::RestartKudu { instance, lock, .. } => Done::Restarted {
             lock: lock.clone(),
             instance: instance.clone(),
         },
@@ -618,9 +641,20 @@ fn perform(
             Err(changed_meanwhile(path, "the log changed"))
         }
         (Op::TouchActive, Done::Touched { path, .. }) => place.touch(path, now),
-        (Op::RestartKudu { instance, lock }, Done::Restarted { .. }) => {
+        (
+            Op::RestartKudu {
+                instance,
+                lock,
+                stalled,
+            },
+            Done::Restarted { .. },
+        ) => {
             let planned = step.precondition.as_ref().and_then(|p| p.etag.as_deref());
-            place.restart_kudu(instance, lock, planned).map(|_| ())
+            // Checked only once the lock is proven still held as planned: after a restart already
+            // sent (a resumed apply), Kudu itself fails the record, and that is no reason to stop.
+            place
+                .restart_kudu(instance, lock, planned, &|| check_guards(place, stalled))
+                .map(|_| ())
         }
         _ => Err(Error::invalid(
             "journal",

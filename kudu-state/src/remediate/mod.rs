@@ -40,7 +40,8 @@ pub use undo::{UndoReport, undo};
 /// Version of the plan and journal JSON. 2: preconditions carry a documented folder digest
 /// ([`Precondition::digest`]), a plan names its home by canonical path and [`HomeIdentity`], the journal
 /// is append-only (`journal.jsonl`), `create` ops, and `remove-orphaned-temp` is gone (temp records are
-/// healed in place). A schema-1 plan is refused: plan again.
+/// healed in place), and (added before any release, so without a bump) [`Op::RestartKudu`]'s `stalled`
+/// guards. A schema-1 plan is refused: plan again.
 pub const PLAN_SCHEMA: u32 = 2;
 
 named_enum! {
@@ -176,13 +177,28 @@ pub enum Op {
     /// End Kudu's process on one instance (`DELETE /api/processes/0` pinned to it), which closes the
     /// deployment lock it holds open; the app keeps running, a build running there is ended too.
     /// Kudu restarts with the next request. Only over Kudu's API, only on Windows, and cannot be
-    /// undone: apply proves again, just before, that Kudu there still holds `lock`.
+    /// undone: apply proves again, just before, that Kudu there still holds `lock` and that the
+    /// stalled deployment has not moved since the plan.
     RestartKudu {
         /// The instance (its `ARRAffinity` name) whose Kudu holds the lock.
         instance: String,
         /// The lock file it holds (`site/locks/deployments.lock`).
         lock: RelPath,
+        /// The stalled deployments' record folders as they were planned. A plan can be approved
+        /// hours after it was made: a status or log write since means the deployment resumed, and
+        /// Kudu is not ended. Empty for a lock held with no record in progress (then the lock's own
+        /// ETag, the same acquisition, is the guard).
+        stalled: Vec<Guard>,
     },
+}
+
+/// A path an op only reads, which must still be as it was planned for the op to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    /// The path.
+    pub path: RelPath,
+    /// Its state at plan time, compared as a step's own precondition is.
+    pub precondition: Precondition,
 }
 
 impl Op {

@@ -114,15 +114,22 @@ pub trait Place: Send + Sync {
 
     /// Ends Kudu's process on `instance` to release the Windows `lock` it holds open, after proving
     /// again that the lock is the one planned (its ETag `planned`: the same acquisition) and that
-    /// Kudu there still holds it, then that it no longer does. `Ok(false)`: the lock was released or
-    /// taken anew meanwhile, nothing was sent (a resumed apply never ends Kudu twice).
+    /// Kudu there still holds it, then `still_stalled` (the step's other guards) just before the
+    /// request, then that Kudu no longer holds it. `Ok(false)`: the lock was released or taken anew
+    /// meanwhile, nothing was sent (a resumed apply never ends Kudu twice).
     ///
     /// # Errors
     /// `INVALID_INPUT` where there is no Kudu to restart (a home on a disk); `PRECONDITION_FAILED`
-    /// when the holder cannot be asked; `HELD_OPEN` when Kudu still holds the lock afterwards; the
-    /// requests' errors.
-    fn restart_kudu(&self, instance: &str, lock: &RelPath, planned: Option<&str>) -> Result<bool> {
-        let _ = (instance, lock, planned);
+    /// when the holder cannot be asked or from `still_stalled`; `HELD_OPEN` when Kudu still holds
+    /// the lock afterwards; the requests' errors.
+    fn restart_kudu(
+        &self,
+        instance: &str,
+        lock: &RelPath,
+        planned: Option<&str>,
+        still_stalled: &dyn Fn() -> Result<()>,
+    ) -> Result<bool> {
+        let _ = (instance, lock, planned, still_stalled);
         Err(crate::error::Error::invalid(
             "plan",
             "restarting Kudu is done over its API (--remote); a home on a disk has no Kudu to restart",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::home::{self, HomeIdentity};
 use super::{
-    Action, Op, PLAN_SCHEMA, Plan, PlanSite, Precondition, Risk, Step, TargetKind, check_op,
+    Action, Guard, Op, PLAN_SCHEMA, Plan, PlanSite, Precondition, Risk, Step, TargetKind, check_op,
 };
 use crate::deployments::{ActiveValue, DeploymentsDir};
 use crate::diagnose::{Diagnosis, Finding, FindingCode, Severity, Verdict};
@@ -240,8 +240,14 @@ fn build(
         .filter(|_| !stalled_lock)
         .and_then(|f| b.held_lock_holder().map(|instance| (f, instance)));
     if let Some((f, instance)) = restart.as_ref().filter(|_| options.allow_scm_restart) {
+        let stalled: Vec<&DeploymentRecord> = diagnosis
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::DeploymentStalled)
+            .filter_map(|f| d.and_then(|d| f.record(d)))
+            .collect();
         b.attempt(Action::RestartScm, &RelPath::new(WINDOWS_LOCK)?, |b| {
-            b.restart_kudu(f, instance)
+            b.restart_kudu(f, instance, &stalled)
         });
     } else if let Some(f) = stuck_lock.filter(|_| !stalled_lock) {
         let linux = snapshot.platform() == Platform::Linux;
@@ -406,22 +412,38 @@ impl Builder<'_> {
     }
 
     /// The executable `restart-scm`: end Kudu's process on `instance`, guarded by the lock file as it
-    /// is now (a new acquisition changes its content and ETag) and re-proven held just before.
-    fn restart_kudu(&mut self, f: &Finding, instance: &str) -> Result<()> {
+    /// is now (a new acquisition changes its content and ETag), re-proven held just before, and by
+    /// the `stalled` records' folders as they are now (a deployment that resumed writes to them).
+    fn restart_kudu(
+        &mut self,
+        f: &Finding,
+        instance: &str,
+        stalled: &[&DeploymentRecord],
+    ) -> Result<()> {
         let lock = RelPath::new(WINDOWS_LOCK)?;
+        let stalled = stalled
+            .iter()
+            .map(|r| {
+                Ok(Guard {
+                    path: r.path.clone(),
+                    precondition: self.precondition(&r.path)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let step = Step {
             action: Action::RestartScm,
             target: Some(lock.clone()),
             finding: f.code,
             risk: Risk::High,
             reason: format!(
-                "Kudu on instance {instance} holds deployments.lock open for a deployment that has stalled. End Kudu's process on that instance only (DELETE /api/processes/0 pinned to it): its handle closes, Kudu restarts with the next request and deletes the stale lock; the app keeps running, a build running there ends too. Cannot be undone; re-checked just before (the lock unchanged, still held there)"
+                "Kudu on instance {instance} holds deployments.lock open for a deployment that has stalled. End Kudu's process on that instance only (DELETE /api/processes/0 pinned to it): its handle closes, Kudu restarts with the next request and deletes the stale lock; the app keeps running, a build running there ends too. Cannot be undone; re-checked just before (the lock unchanged and still held there, the stalled deployment's record unchanged)"
             ),
             precondition: Some(self.precondition(&lock)?),
             until: None,
             ops: vec![Op::RestartKudu {
                 instance: instance.to_owned(),
                 lock,
+                stalled,
             }],
         };
         self.push(step)

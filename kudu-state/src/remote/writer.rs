@@ -511,7 +511,13 @@ impl Place for RemotePlace {
         true
     }
 
-    fn restart_kudu(&self, instance: &str, lock: &RelPath, planned: Option<&str>) -> Result<bool> {
+    fn restart_kudu(
+        &self,
+        instance: &str,
+        lock: &RelPath,
+        planned: Option<&str>,
+        still_stalled: &dyn Fn() -> Result<()>,
+    ) -> Result<bool> {
         let pinned = self.store.pinned_to(instance);
         // The same acquisition as planned: a lock released since, or taken anew, is not ended.
         match pinned.meta(lock)? {
@@ -533,6 +539,7 @@ impl Place for RemotePlace {
         if !before.holds(lock) {
             return Ok(false);
         }
+        still_stalled()?;
         let (scm, affinity) = pinned.channel();
         self.send_via(scm, affinity, Write::EndKudu)?;
         // Proof it ended: Kudu there (restarted by this request) no longer holds the lock.

@@ -554,6 +554,7 @@ fn kudu_is_restarted_on_the_holders_instance_only_when_asked() {
         vec![Op::RestartKudu {
             instance: holder.clone(),
             lock: rel("site/locks/deployments.lock"),
+            stalled: Vec::new(),
         }]
     );
     emu.clear_requests();
@@ -913,4 +914,127 @@ fn a_create_cut_short_is_completed_by_the_next_apply() {
     let report = apply_site(&plan, &site, &options, |_| {}).unwrap();
     assert!(report.resumed);
     assert_eq!(std::fs::read(&log).unwrap(), content.as_bytes());
+}
+
+/// A Windows site whose deployment `STUCK` has stalled under `deployments.lock`, which `holder`'s
+/// Kudu holds open; with `folder`, also a folder without status.xml. The plan restarts Kudu.
+fn stalled_under_held_lock(holder: &str, folder: bool) -> (HomeBuilder, Emulator, Plan) {
+    let h = orphan(Platform::Windows, true);
+    h.windows_lock("Performing deployment", t0() - TimeDelta::hours(2))
+        .unwrap();
+    if folder {
+        h.file("site/deployments/0a0a0a0a/manifest", "OLD-MANIFEST\n")
+            .unwrap();
+        h.mtime("site/deployments/0a0a0a0a", t0() - TimeDelta::hours(3))
+            .unwrap();
+    }
+    let emu = emulator_with(&h, |o| kudu_emulator::Options {
+        instances: vec![holder.to_owned()],
+        ..o
+    });
+    emu.hold("site/locks/deployments.lock", holder);
+    let pinned = crate::util::store_with(&emu, &crate::util::quick(), Some(holder));
+    let (_, plan) = plan_site_repair(
+        &pinned,
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_scm_restart: true,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap();
+    let guarded: Vec<_> = plan
+        .steps
+        .iter()
+        .flat_map(|s| &s.ops)
+        .filter_map(|op| match op {
+            Op::RestartKudu { stalled, .. } => Some(stalled),
+            _ => None,
+        })
+        .flatten()
+        .map(|g| g.path.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        guarded,
+        vec![format!("site/deployments/{STUCK}")],
+        "{plan:#?}"
+    );
+    (h, emu, plan)
+}
+
+/// The deployment `STUCK` writes its next log line.
+fn resume(h: &HomeBuilder) {
+    let log = format!("site/deployments/{STUCK}/log.log");
+    let mut text = std::fs::read_to_string(h.full(&log)).unwrap();
+    text.push_str("2026-12-02T08:00:00.0000000Z,Fetching changes.,0\n");
+    h.file(&log, text).unwrap();
+}
+
+/// Approved after the stalled deployment moved again (its log grew): Kudu is never ended, whether
+/// the apply is fresh or resumes one killed before the restart was sent; a fresh apply changes
+/// nothing at all. Killed after the restart was sent, the record Kudu then fails is no reason to
+/// stop, and Kudu is not ended twice.
+#[test]
+fn kudu_is_not_ended_for_a_deployment_that_resumed_after_the_plan() {
+    let holder = format!("a1b2c3{}", "0".repeat(58));
+    let ends = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.status.is_some_and(|s| s < 300))
+            .count()
+    };
+
+    let (h, emu, plan) = stalled_under_held_lock(&holder, true);
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.action == Action::RemoveFolderWithoutStatus),
+        "{plan:#?}"
+    );
+    resume(&h);
+    emu.clear_requests();
+    let (_dir, options) = backups();
+    let e = apply_site(&plan, &store(&emu), &options, |_| {}).unwrap_err();
+    assert_eq!(e.code(), "PRECONDITION_FAILED", "{e}");
+    assert!(e.to_string().contains(STUCK), "{e}");
+    assert!(
+        emu.requests()
+            .iter()
+            .all(|r| r.method == "GET" || r.method == "HEAD"),
+        "{:?}",
+        emu.requests()
+    );
+    assert!(h.full("site/deployments/0a0a0a0a/manifest").exists());
+
+    let status = format!("site/deployments/{STUCK}/status.xml");
+    for k in 1..12 {
+        let (h, emu, plan) = stalled_under_held_lock(&holder, false);
+        let (_dir, options) = backups();
+        let crashed =
+            kudu_state::remote::apply_site_crashing_after(&plan, &store(&emu), &options, k);
+        if crashed.is_ok() {
+            assert!(k > 2, "killed after {k}");
+            return;
+        }
+        if ends(&emu) == 0 {
+            resume(&h);
+            let e = apply_site(&plan, &store(&emu), &options, |_| {}).unwrap_err();
+            assert_eq!(e.code(), "PRECONDITION_FAILED", "killed after {k}: {e}");
+            assert!(e.to_string().contains(STUCK), "{e}");
+            assert_eq!(ends(&emu), 0, "killed after {k}: Kudu ended");
+            assert_eq!(emu.holds().len(), 1);
+        } else {
+            // Kudu, restarted, fails the record at its next read.
+            let failed = std::fs::read_to_string(h.full(&status))
+                .unwrap()
+                .replace("<status>Building</status>", "<status>Failed</status>");
+            assert!(failed.contains("<status>Failed</status>"), "{failed}");
+            h.file(&status, failed).unwrap();
+            let rerun = apply_site(&plan, &store(&emu), &options, |_| {});
+            assert!(rerun.is_ok(), "killed after {k}: {rerun:?}");
+            assert_eq!(ends(&emu), 1, "killed after {k}: Kudu ended twice");
+        }
+    }
+    panic!("the apply never finished");
 }
