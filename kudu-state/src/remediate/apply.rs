@@ -150,12 +150,16 @@ pub(crate) fn named_backup_root(root: &Path) -> Result<PathBuf> {
     fs_err::canonicalize(root).map_err(|e| Error::io("resolve", root, e))
 }
 
-/// Every op of the plan against the allowlist, with `active` as the place holds it now.
+/// Every op of the plan against the allowlist, with `active` as the place holds it now and then as
+/// each step leaves it (steps run in order, and stop at the first that cannot).
 pub(crate) fn check_ops(plan: &Plan, place: &dyn Place) -> Result<()> {
-    let active = current_active(place.store())?;
+    let mut active = current_active(place.store())?;
     for step in &plan.steps {
         for op in &step.ops {
             check_op(op, &plan.home, active.as_deref())?;
+        }
+        if let Some(named) = step.active_after() {
+            active = named;
         }
     }
     Ok(())

@@ -242,6 +242,21 @@ impl Step {
     pub fn is_advisory(&self) -> bool {
         self.ops.is_empty()
     }
+
+    /// The id `active` names once this step has run, when it rewrites `active` (`Some(None)`: it
+    /// then names none). Plan and apply both judge each later step against it, so that a folder
+    /// `active` named before an earlier step repointed it is an ordinary folder by then.
+    #[must_use]
+    pub fn active_after(&self) -> Option<Option<String>> {
+        self.ops.iter().rev().find_map(|op| match op {
+            Op::Write { path, content, .. } if path.as_str() == "site/deployments/active" => Some(
+                crate::deployments::ActiveValue::parse(content.as_bytes())
+                    .named_id()
+                    .map(str::to_owned),
+            ),
+            _ => None,
+        })
+    }
 }
 
 /// Where a remote plan applies.

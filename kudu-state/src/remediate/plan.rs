@@ -477,16 +477,8 @@ impl Builder<'_> {
         for op in &step.ops {
             check_op(op, &self.home, self.active_id())?;
         }
-        for op in &step.ops {
-            if let Op::Write { path, content, .. } = op
-                && path.as_str() == "site/deployments/active"
-            {
-                self.planned_active = Some(
-                    ActiveValue::parse(content.as_bytes())
-                        .named_id()
-                        .map(str::to_owned),
-                );
-            }
+        if let Some(named) = step.active_after() {
+            self.planned_active = Some(named);
         }
         self.steps.push(step);
         Ok(())
@@ -503,17 +495,10 @@ impl Builder<'_> {
         if self.has_step_for(path) {
             return Ok(());
         }
-        // Neither the folder `active` names now nor the one an earlier step makes it name: apply
-        // checks every step against `active` as it is before the first one runs.
-        let named_now = |id: &str| {
-            self.s
-                .deployments
-                .as_ref()
-                .and_then(DeploymentsDir::named_active)
-                .is_some_and(|a| a.eq_ignore_ascii_case(id))
-        };
+        // Not the folder `active` names when this step runs (an earlier step may have repointed
+        // it); apply checks each step against the same.
         if let Some(id) = path.as_str().strip_prefix("site/deployments/")
-            && (self.is_active(id) || named_now(id))
+            && self.is_active(id)
         {
             self.notes.push(format!(
                 "`{path}` is the active deployment's folder and is never moved"

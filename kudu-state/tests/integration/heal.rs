@@ -422,10 +422,12 @@ fn a_folders_precondition_digest_is_the_documented_one() {
 }
 
 /// `active` names a folder without status.xml: the plan points `active` at the newest deployment
-/// with a manifest and leaves that folder alone, since apply checks every step against `active` as it
-/// is before the first one runs (a random home found the planner moving it, and apply refusing).
+/// with a manifest, then moves that folder, which by then is an ordinary folder without status
+/// (apply judges each step against `active` as the earlier steps leave it). Planning again finds
+/// nothing to change. (A random home found the planner moving it while apply refused; then, once
+/// the planner left it alone, a second plan that moved it.)
 #[test]
-fn the_folder_active_names_is_never_moved_even_after_active_is_repaired() {
+fn the_folder_active_named_is_moved_only_after_active_is_repointed() {
     for p in [Platform::Windows, Platform::Linux] {
         let h = kudu_state::fixture::HomeBuilder::new(p).unwrap();
         h.healthy(
@@ -443,13 +445,35 @@ fn the_folder_active_names_is_never_moved_even_after_active_is_repaired() {
             .unwrap();
         h.active(b"0a0a0a0a", t0() - TimeDelta::hours(1)).unwrap();
         let plan = plan_at(h.path());
-        assert!(
-            plan.steps.iter().flat_map(|s| &s.ops).all(|op| op
-                .path()
-                .is_none_or(|p| !p.as_str().starts_with("site/deployments/0a0a0a0a"))),
+        let actions: Vec<_> = plan.steps.iter().map(|s| s.action).collect();
+        assert_eq!(
+            actions,
+            vec![Action::RepairActive, Action::RemoveFolderWithoutStatus],
             "{p:?}: {plan:#?}"
         );
-        kudu_state::apply(&plan, &ApplyOptions::default()).unwrap();
+        assert_eq!(
+            plan.steps[0].active_after(),
+            Some(Some("8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b".to_owned()))
+        );
+        let report = kudu_state::apply(&plan, &ApplyOptions::default()).unwrap();
+        assert!(!h.full("site/deployments/0a0a0a0a").exists());
+        assert!(
+            report
+                .backup
+                .unwrap()
+                .join("moved/site/deployments/0a0a0a0a/manifest")
+                .exists()
+        );
+        let again = plan_at(h.path());
+        assert!(again.steps.is_empty(), "{p:?}: {again:#?}");
+
+        // Without the step that repoints it, apply refuses to move the folder `active` names.
+        let mut hand_edited = plan.clone();
+        hand_edited.steps.remove(0);
+        h.file("site/deployments/0a0a0a0a/manifest", "a\n").unwrap();
+        h.active(b"0a0a0a0a", t0()).unwrap();
+        let e = kudu_state::apply(&hand_edited, &ApplyOptions::default()).unwrap_err();
+        assert_eq!(e.code(), "PROTECTED_PATH", "{e}");
         assert!(h.full("site/deployments/0a0a0a0a/manifest").exists());
     }
 }

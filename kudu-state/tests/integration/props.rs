@@ -230,10 +230,12 @@ proptest! {
             }
         }
         let plan = kudu_state::plan(&s, &d, PlanOptions { allow_live_lock, ..PlanOptions::default() }).expect("plan");
-        let active = s.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active);
+        // `active` as each step meets it: as on disk, then as an earlier step repoints it.
+        let mut active = s.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active).map(str::to_owned);
         for step in &plan.steps {
+            let active_now = active.as_deref();
             for op in &step.ops {
-                prop_assert!(check_op(op, h.path(), active).is_ok(), "{op:?}");
+                prop_assert!(check_op(op, h.path(), active_now).is_ok(), "{op:?}");
                 let path = match op { Op::Move { path } | Op::Write { path, .. } | Op::Create { path, .. } | Op::Append { path, .. } => path.as_str(), Op::TouchActive => "site/deployments/active", Op::RestartKudu { .. } => { prop_assert!(false, "a local plan never restarts Kudu"); "" } };
                 for protected in ["site/deployments/pending", "site/deployments/settings.xml", "site/deployments/hooks", "site/deployments/tools", "site/wwwroot", "site/repository", "site/locks/status.lock", "site/locks/hooks.lock", "site/locks/sshkey.lock"] {
                     prop_assert!(!path.starts_with(protected), "{path}");
@@ -242,13 +244,16 @@ proptest! {
                 if path == "site/deployments/latest.json" {
                     prop_assert!(platform == Platform::Windows && matches!(op, Op::Write { .. }), "{op:?}");
                 }
-                if let (Op::Move { path }, Some(a)) = (op, active) {
+                if let (Op::Move { path }, Some(a)) = (op, active_now) {
                     let active_folder = format!("site/deployments/{a}");
                     prop_assert!(!path.as_str().eq_ignore_ascii_case(&active_folder), "{}", path);
                 }
             }
             if !allow_live_lock {
                 prop_assert_ne!(step.action, kudu_state::remediate::Action::RemoveStalledLock);
+            }
+            if let Some(named) = step.active_after() {
+                active = named;
             }
         }
         let report = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply");
