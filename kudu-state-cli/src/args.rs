@@ -67,19 +67,12 @@ pub(crate) struct RemoteArgs {
     /// A .PublishSettings file: Basic credentials (and the site, without --remote/--app).
     #[arg(long, value_name = "FILE")]
     pub publish_profile: Option<PathBuf>,
-    /// At most this many requests in flight (1-16).
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub max_in_flight: u32,
+    /// At most this many requests in flight (1-16; default 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_in_flight: Option<u32>,
     /// Azure Resource Manager's endpoint (sovereign clouds; default the public cloud's).
     #[arg(long, value_name = "URL")]
     pub arm_endpoint: Option<String>,
-}
-
-impl RemoteArgs {
-    /// True when any option names a remote site.
-    pub fn is_remote(&self) -> bool {
-        self.remote.is_some() || self.app.is_some() || self.publish_profile.is_some()
-    }
 }
 
 #[derive(Debug, Args)]

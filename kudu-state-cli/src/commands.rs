@@ -8,8 +8,8 @@ use kudu_state::remote::RemoteStore;
 use kudu_state::{ApplyOptions, Diagnosis, Error, Plan, PlanOptions, Result, Verdict};
 
 use crate::args::{
-    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, RemoteArgs, TrackArgs,
-    UndoArgs, WaitArgs,
+    ApplyArgs, Cli, Command, DiagnoseArgs, ExplainArgs, HomeArgs, PlanArgs, TrackArgs, UndoArgs,
+    WaitArgs,
 };
 use crate::remote;
 use crate::render;
@@ -83,16 +83,15 @@ fn scan_diagnose(
     kudu_state::diagnose_home(&home_path(home.home.as_ref())?, now, &home.options())
 }
 
-/// The plan for the home on disk, or for the site the remote options name (then with its store).
+/// The plan for the home on disk, or for the site `store` reads (then with it).
 fn make_plan(
     home: &HomeArgs,
-    remote: &RemoteArgs,
+    store: Option<RemoteStore>,
     now: Option<chrono::DateTime<Utc>>,
     options: PlanOptions,
     io: &mut Io<'_>,
 ) -> Result<(Plan, Option<RemoteStore>)> {
-    if remote.is_remote() {
-        let store = remote::open(remote, home)?;
+    if let Some(store) = store {
         let (site, plan) =
             kudu_state::remote::plan_site_repair(&store, &home.options(), options, now)?;
         remote::report(io.err, &store, Some(site.clock));
@@ -103,7 +102,8 @@ fn make_plan(
 }
 
 fn plan(a: &PlanArgs, io: &mut Io<'_>) -> Result<i32> {
-    let (plan, _) = make_plan(&a.home, &a.remote, a.now, a.allow.options(), io)?;
+    let store = remote::open(&a.remote, &a.home)?;
+    let (plan, _) = make_plan(&a.home, store, a.now, a.allow.options(), io)?;
     if a.json {
         print_json(io, &plan)?;
     } else {
@@ -120,12 +120,10 @@ fn plan(a: &PlanArgs, io: &mut Io<'_>) -> Result<i32> {
 const MAX_PLAN: u64 = 16 * 1024 * 1024;
 
 fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
-    let (plan, store) = match &a.plan {
-        Some(file) if a.remote.is_remote() => {
-            let store = remote::open(&a.remote, &a.home)?;
-            (Plan::from_json(&read_plan(file)?)?, Some(store))
-        }
-        Some(file) => {
+    let store = remote::open(&a.remote, &a.home)?;
+    let (plan, store) = match (&a.plan, store) {
+        (Some(file), Some(store)) => (Plan::from_json(&read_plan(file)?)?, Some(store)),
+        (Some(file), None) => {
             let plan = Plan::from_json(&read_plan(file)?)?;
             if let Some(home) = &a.home.home
                 && home.canonicalize().ok() != plan.home.canonicalize().ok()
@@ -141,7 +139,7 @@ fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
             }
             (plan, None)
         }
-        None => make_plan(&a.home, &a.remote, None, a.allow.options(), io)?,
+        (None, store) => make_plan(&a.home, store, None, a.allow.options(), io)?,
     };
     render::plan(io.out, &plan, io.color).map_err(|e| stdout_error(&e))?;
     if !plan.changes_files() {
@@ -221,8 +219,7 @@ fn read_plan(path: &std::path::Path) -> Result<String> {
 }
 
 fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
-    let report = if a.remote.is_remote() {
-        let store = remote::open(&a.remote, &HomeArgs::none())?;
+    let report = if let Some(store) = remote::open(&a.remote, &HomeArgs::none())? {
         let report = kudu_state::remote::undo_site(&a.backup_dir, &store);
         remote::report(io.err, &store, None);
         report?
@@ -259,8 +256,7 @@ fn undo(a: &UndoArgs, io: &mut Io<'_>) -> Result<i32> {
 }
 
 fn diagnose(a: &DiagnoseArgs, io: &mut Io<'_>) -> Result<i32> {
-    let d = if a.remote.is_remote() {
-        let store = remote::open(&a.remote, &a.home)?;
+    let d = if let Some(store) = remote::open(&a.remote, &a.home)? {
         let site = kudu_state::remote::diagnose_site(&store, &a.home.options(), a.now)?;
         remote::report(io.err, &store, Some(site.clock));
         site.diagnosis
@@ -299,11 +295,7 @@ fn poll_or_default(poll: Option<TimeDelta>, remote: bool) -> std::time::Duration
 }
 
 fn track(a: &TrackArgs, io: &mut Io<'_>) -> Result<i32> {
-    let remote_store = if a.remote.is_remote() {
-        Some(remote::open_for_waiting(&a.remote, &a.home)?)
-    } else {
-        None
-    };
+    let remote_store = remote::open_for_waiting(&a.remote, &a.home)?;
     let local_store;
     let store: &dyn kudu_state::store::Store = match &remote_store {
         Some(s) => s,
@@ -379,16 +371,15 @@ fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
         }
     };
     let x = kudu_state::explain::explain_response(&body, Some(a.status))?;
-    if !a.remote.is_remote() {
+    let Some(store) = remote::open(&a.remote, &HomeArgs::none())? else {
         if a.json {
             print_json(io, &x)?;
         } else {
             render::explanation(io.out, &x, io.color).map_err(|e| stdout_error(&e))?;
         }
         return Ok(EXIT_OK);
-    }
+    };
     // With the site at hand, say whether the holder the body names is alive.
-    let store = remote::open(&a.remote, &HomeArgs::none())?;
     let site =
         kudu_state::remote::diagnose_site(&store, &kudu_state::HomeOptions::default(), None)?;
     remote::report(io.err, &store, Some(site.clock));
@@ -409,11 +400,7 @@ fn explain(a: &ExplainArgs, io: &mut Io<'_>) -> Result<i32> {
 fn wait_idle(a: &WaitArgs, io: &mut Io<'_>) -> Result<i32> {
     let options = a.home.options();
     let timeout = a.timeout.to_std().unwrap_or_default();
-    let store = if a.remote.is_remote() {
-        Some(remote::open_for_waiting(&a.remote, &a.home)?)
-    } else {
-        None
-    };
+    let store = remote::open_for_waiting(&a.remote, &a.home)?;
     let poll = poll_or_default(a.poll, store.is_some());
     let path = match store {
         Some(_) => PathBuf::new(),

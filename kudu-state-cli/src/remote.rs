@@ -1,56 +1,53 @@
 //! Reaching a site over Kudu's REST API from the command line: the options become the core's
-//! [`ConnectOptions`], credentials come from this process's environment, and every remote run ends
+//! [`SiteArgs`], credentials come from this process's environment, and every remote run ends
 //! with one line on standard error saying what it cost and which clock judged it.
 
 use std::io::Write;
 
 use kudu_state::Result;
-use kudu_state::remote::{Clock, ConnectOptions, Env, HttpOptions, RemoteStore, connect};
+use kudu_state::remote::{Clock, RemoteStore, SiteArgs, Spelling, Target};
 
 use crate::args::{HomeArgs, RemoteArgs};
 
-/// Opens the store the options name; refuses a home path given with them. The whole run is
-/// bounded by the client's default limit.
-pub(crate) fn open(remote: &RemoteArgs, home: &HomeArgs) -> Result<RemoteStore> {
-    open_with(remote, home, HttpOptions::default().run_timeout)
+/// Opens the store of the site the options name, or `None` when they name none (a home on disk).
+/// The core checks which options go together, as for the packages, and refuses a home path given
+/// with a site. The whole run is bounded by the client's default limit.
+pub(crate) fn open(remote: &RemoteArgs, home: &HomeArgs) -> Result<Option<RemoteStore>> {
+    open_with(remote, home, false)
 }
 
 /// [`open`] for `wait-idle` and `track`, which end by their own `--timeout`: no limit on the whole
 /// run (each request keeps its own), so a 30-minute wait is not cut at the client's default.
-pub(crate) fn open_for_waiting(remote: &RemoteArgs, home: &HomeArgs) -> Result<RemoteStore> {
-    open_with(remote, home, None)
-}
-
-fn open_with(
+pub(crate) fn open_for_waiting(
     remote: &RemoteArgs,
     home: &HomeArgs,
-    run_timeout: Option<std::time::Duration>,
-) -> Result<RemoteStore> {
-    if let Some(path) = &home.home {
-        return Err(kudu_state::Error::Invalid {
-            what: "argument",
-            reason: format!(
-                "`{}` is a home on disk, but --remote/--app/--publish-profile name a site; give one or the other",
-                path.display()
-            ),
-        });
-    }
-    let options = ConnectOptions {
+) -> Result<Option<RemoteStore>> {
+    open_with(remote, home, true)
+}
+
+fn open_with(remote: &RemoteArgs, home: &HomeArgs, waiting: bool) -> Result<Option<RemoteStore>> {
+    let args = SiteArgs {
+        spelling: Spelling::Flag,
         remote: remote.remote.clone(),
         app: remote.app.clone(),
         resource_group: remote.resource_group.clone(),
         subscription: remote.subscription.clone(),
         slot: remote.slot.clone(),
-        publish_profile: remote.publish_profile.clone(),
         instance: remote.instance.clone(),
+        publish_profile: remote.publish_profile.clone(),
+        credentials: None,
+        max_in_flight: remote.max_in_flight.map(f64::from),
         arm_endpoint: remote.arm_endpoint.clone(),
-        http: HttpOptions {
-            max_in_flight: usize::try_from(remote.max_in_flight).unwrap_or(8),
-            run_timeout,
-            ..HttpOptions::default()
+    };
+    let site = match &home.home {
+        None => args.site()?.map(Box::new),
+        Some(path) => match args.target(Some(path.clone()))? {
+            Target::Site(site) => Some(site),
+            Target::Home(_) => None,
         },
     };
-    connect(&options, &Env::from_process())
+    site.map(|site| if waiting { site.unbounded() } else { site }.connect())
+        .transpose()
 }
 
 /// `kudu-state: https://…: 17 requests (0 retries), 0.41 s; time: the site's clock (Date header)`.

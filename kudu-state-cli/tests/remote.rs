@@ -187,6 +187,25 @@ fn a_home_path_and_a_remote_site_together_are_a_usage_error() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+    // An option only a site uses, on a home on disk: refused, never silently ignored.
+    for extra in [
+        ["--instance", "i0"],
+        ["--max-in-flight", "4"],
+        ["--arm-endpoint", "http://127.0.0.1:9"],
+    ] {
+        let out = ks(PASSWORD)
+            .args(["diagnose", "--now", NOW])
+            .args(extra)
+            .arg(h.path())
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains(&format!("{} is for a remote site", extra[0])),
+            "{extra:?}: {err}"
+        );
+    }
     let out = ks(PASSWORD)
         .args(["diagnose", "--remote", "http://example.com"])
         .output()

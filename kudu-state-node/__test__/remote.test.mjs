@@ -156,7 +156,7 @@ describe('errors', () => {
       assert.equal(err.status, 401)
       assert.ok(err.url.startsWith(`${url}/api/`), err.url)
       assert.equal(err.path, undefined)
-      assert.match(err.message, /the credentials came from the `credentials` option/)
+      assert.match(err.message, /the credentials came from the `credentials` given in code/)
       assert.doesNotMatch(`${err.message} ${util.inspect(err)} ${err.stack}`, /SECRET/)
       return true
     }

@@ -14,8 +14,9 @@ use napi_derive::napi;
 
 use crate::error::{finish, invalid, job, run};
 use crate::options::{DiagnoseOptions, ScanOptions, WaitOptions, millis};
-use crate::remote::{Target, default_poll, home_and_options, home_options_callback, site_args};
+use crate::remote::{home_and_options, home_options_callback, site_args};
 use crate::types::{Diagnosis, Snapshot, WaitOutcome, WaitProgress};
+use kudu_state::remote::Target;
 
 fn scan_work(
     home: String,
@@ -33,20 +34,23 @@ fn diagnose_work(
 ) -> impl FnOnce() -> kudu_state::Result<Diagnosis> + use<> {
     let prepared = home_and_options("diagnose", first, second).and_then(|(home, o)| {
         let o = o.unwrap_or_default();
-        Ok((o.now, o.to_core()?, site_args!(o).target(home)?))
+        Ok((
+            o.now,
+            o.to_core()?,
+            site_args!(o).target(home.map(Into::into))?,
+        ))
     });
     move || {
         let (now, options, target) = prepared?;
         match target {
             Target::Home(home) => {
                 let now = now.unwrap_or_else(Utc::now);
-                let (_, d) = kudu_state::diagnose_home(&PathBuf::from(home), now, &options)?;
+                let (_, d) = kudu_state::diagnose_home(&home, now, &options)?;
                 Diagnosis::from_core(&d)
             }
             Target::Site(site) => {
                 let store = site.connect()?;
-                let d = kudu_state::remote::diagnose_site(&store, &options, now)
-                    .map_err(|e| site.own(e))?;
+                let d = kudu_state::remote::diagnose_site(&store, &options, now)?;
                 Diagnosis::from_core(&d.diagnosis)
             }
         }
@@ -70,10 +74,10 @@ fn prepare_wait(
             "waitIdle needs options with `timeoutMs`: `waitIdle(home, { timeoutMs })` or `waitIdle({ remote, timeoutMs })`",
         ));
     };
-    let target = site_args!(o).target(home)?;
+    let target = site_args!(o).target(home.map(Into::into))?;
     let poll = match o.poll_ms {
         Some(ms) => millis("pollMs", ms)?,
-        None => default_poll(&target),
+        None => target.default_poll(),
     };
     Ok(Wait {
         options: o.to_core()?,
@@ -99,9 +103,7 @@ fn wait_work(
             true
         };
         let outcome = match target {
-            Target::Home(home) => {
-                kudu_state::wait_idle(&PathBuf::from(home), &options, timeout, poll, progress)?
-            }
+            Target::Home(home) => kudu_state::wait_idle(&home, &options, timeout, poll, progress)?,
             Target::Site(site) => {
                 let site = site.unbounded();
                 let store = site.connect()?;
@@ -110,8 +112,7 @@ fn wait_work(
                     poll,
                     || Ok(kudu_state::remote::diagnose_site(&store, &options, None)?.diagnosis),
                     progress,
-                )
-                .map_err(|e| site.own(e))?
+                )?
             }
         };
         WaitOutcome::from_core(&outcome)

@@ -26,8 +26,7 @@ fn explain_work(
                 &store,
                 &kudu_state::HomeOptions::default(),
                 None,
-            )
-            .map_err(|e| site.own(e))?;
+            )?;
             x.diagnosis = Some(Diagnosis::from_core(&d.diagnosis)?);
         }
         Ok(x)

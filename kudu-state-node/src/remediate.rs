@@ -11,8 +11,9 @@ use napi_derive::napi;
 use crate::enums::{Platform, Verdict};
 use crate::error::{finish, invalid, job, js_error, run};
 use crate::options::{ApplyOptions, PlanOptions, UndoOptions};
-use crate::remote::{Target, home_and_options, site_args};
+use crate::remote::{home_and_options, site_args};
 use crate::types::{ApplyReport, PlanSite, PlanStep, UndoReport, json};
+use kudu_state::remote::Target;
 
 /// An ordered list of steps for one home, made at one time: what `plan` returns and `apply` takes.
 ///
@@ -123,7 +124,7 @@ fn plan_work(
             o.now,
             o.to_core()?,
             o.plan_options(),
-            site_args!(o).target(home)?,
+            site_args!(o).target(home.map(Into::into))?,
         ))
     });
     move || {
@@ -131,15 +132,12 @@ fn plan_work(
         let plan = match target {
             Target::Home(home) => {
                 let now = now.unwrap_or_else(Utc::now);
-                let (snapshot, diagnosis) =
-                    kudu_state::diagnose_home(&PathBuf::from(home), now, &options)?;
+                let (snapshot, diagnosis) = kudu_state::diagnose_home(&home, now, &options)?;
                 kudu_state::plan(&snapshot, &diagnosis, plan_options)?
             }
             Target::Site(site) => {
                 let store = site.connect()?;
-                kudu_state::remote::plan_site_repair(&store, &options, plan_options, now)
-                    .map_err(|e| site.own(e))?
-                    .1
+                kudu_state::remote::plan_site_repair(&store, &options, plan_options, now)?.1
             }
         };
         Plan::from_core(plan)
@@ -165,8 +163,7 @@ fn apply_work(
             Some(site) => {
                 let store = site.connect()?;
                 let options = kudu_state::remote::SiteApplyOptions { backup_root };
-                kudu_state::remote::apply_site(&plan, &store, &options, |_| {})
-                    .map_err(|e| site.own(e))?
+                kudu_state::remote::apply_site(&plan, &store, &options, |_| {})?
             }
         };
         ApplyReport::from_core(&report)
@@ -184,7 +181,7 @@ fn undo_work(
             None => kudu_state::undo(backup_dir)?,
             Some(site) => {
                 let store = site.connect()?;
-                kudu_state::remote::undo_site(backup_dir, &store).map_err(|e| site.own(e))?
+                kudu_state::remote::undo_site(backup_dir, &store)?
             }
         };
         UndoReport::from_core(&report)

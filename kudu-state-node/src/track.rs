@@ -1,7 +1,6 @@
 //! `track` and `trackSync`: follow one deployment by its id until it ends, on a home or on a site over
 //! Kudu's REST API, through the core's `kudu_state::track` (which reads only that record's files).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use napi::Env;
@@ -12,8 +11,9 @@ use napi_derive::napi;
 
 use crate::error::{finish, job, run};
 use crate::options::{TrackOptions, millis};
-use crate::remote::{Target, default_poll, home_and_options, home_options_callback, site_args};
+use crate::remote::{home_and_options, home_options_callback, site_args};
 use crate::types::{TrackOutcome, TrackProgress, TrackState};
+use kudu_state::remote::Target;
 
 type ChangeFn = ThreadsafeFunction<TrackProgress, (), TrackProgress, Status, false>;
 
@@ -25,10 +25,10 @@ struct Track {
 
 fn prepare(home: Option<String>, options: Option<TrackOptions<'_>>) -> kudu_state::Result<Track> {
     let o = options.unwrap_or_default();
-    let target = site_args!(o).target(home)?;
+    let target = site_args!(o).target(home.map(Into::into))?;
     let poll = match o.poll_ms {
         Some(ms) => millis("pollMs", ms)?,
-        None => default_poll(&target),
+        None => target.default_poll(),
     };
     let inactivity = match o.timeout_ms {
         Some(ms) => millis("timeoutMs", ms)?,
@@ -49,7 +49,7 @@ fn track_work(
         let Track { target, options } = track?;
         let outcome = match target {
             Target::Home(home) => {
-                let (root, _) = kudu_state::scan::resolve_home(&PathBuf::from(home))?;
+                let (root, _) = kudu_state::scan::resolve_home(&home)?;
                 let store = kudu_state::store::LocalStore::new(root);
                 kudu_state::track(&store, &id, options, |state, waited| {
                     on_change(state, waited);
@@ -64,8 +64,7 @@ fn track_work(
                     store.forget();
                     on_change(state, waited);
                     true
-                })
-                .map_err(|e| site.own(e))?
+                })?
             }
         };
         TrackOutcome::from_core(&outcome)

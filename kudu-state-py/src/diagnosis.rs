@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 use crate::convert::{Json, Place, int_arg, record, utc};
 use crate::enums::{Given, NoteKind, Platform, Severity, Verdict};
 use crate::errors::IntoPyResult;
-use crate::remote::{PyCredentials, SiteArgs, Target};
+use crate::remote::PyCredentials;
+use kudu_state::remote::{SiteArgs, Spelling, Target};
 
 /// The core's options from the keyword arguments every function that reads a home takes; the core
 /// validates them (`INVALID_INPUT` for a stall window outside 1-1440 minutes, a log tail outside
@@ -263,6 +264,7 @@ pub(crate) fn diagnose(
     let now = utc(py, "now", now)?;
     let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
     let site = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -271,7 +273,7 @@ pub(crate) fn diagnose(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     };
     match site.target(home).py_err(py)? {
@@ -284,7 +286,6 @@ pub(crate) fn diagnose(
                 .detach(|| {
                     let store = site.connect()?;
                     kudu_state::remote::diagnose_site(&store, &options, now)
-                        .map_err(|e| site.own(e))
                 })
                 .py_err(py)?;
             Ok(PyDiagnosis::new(d.diagnosis, true))

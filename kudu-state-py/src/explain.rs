@@ -10,7 +10,8 @@ use crate::convert::{int_arg, record};
 use crate::diagnosis::PyDiagnosis;
 use crate::enums::ConflictKind;
 use crate::errors::IntoPyResult;
-use crate::remote::{PyCredentials, SiteArgs};
+use crate::remote::PyCredentials;
+use kudu_state::remote::{SiteArgs, Spelling};
 
 /// What a 409 body means, with the details it carries; `to_json()` is `kudu-state explain --json`.
 ///
@@ -110,6 +111,7 @@ pub(crate) fn explain(
 ) -> PyResult<PyExplanation> {
     let status = status.map(|s| int_arg(py, "status", s)).transpose()?;
     let site = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -118,7 +120,7 @@ pub(crate) fn explain(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     }
     .site()
@@ -135,8 +137,7 @@ pub(crate) fn explain(
                 &store,
                 &kudu_state::HomeOptions::default(),
                 None,
-            )
-            .map_err(|e| site.own(e))?;
+            )?;
             Ok((x, Some(d.diagnosis)))
         })
         .py_err(py)?;

@@ -14,7 +14,8 @@ use crate::convert::{Json, Place, record, utc};
 use crate::diagnosis::{diagnose_home, home_options};
 use crate::enums::{Action, Platform, Risk, StepOutcome, TargetKind, Verdict};
 use crate::errors::{IntoPyResult, invalid_argument};
-use crate::remote::{PyCredentials, SiteArgs, Target};
+use crate::remote::PyCredentials;
+use kudu_state::remote::{SiteArgs, Spelling, Target};
 
 /// What a step's target was when the plan was made; apply refuses the step (PRECONDITION_FAILED) if it
 /// differs.
@@ -351,6 +352,7 @@ pub(crate) fn plan(
         allow_scm_restart,
     };
     let site = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -359,7 +361,7 @@ pub(crate) fn plan(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     };
     let plan = match site.target(home).py_err(py)? {
@@ -372,7 +374,6 @@ pub(crate) fn plan(
             let store = site.connect()?;
             kudu_state::remote::plan_site_repair(&store, &options, plan_options, now)
                 .map(|(_, plan)| plan)
-                .map_err(|e| site.own(e))
         }),
     };
     plan.py_err(py).map(Into::into)
@@ -413,6 +414,7 @@ pub(crate) fn apply(
         ));
     }
     let site = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -421,7 +423,7 @@ pub(crate) fn apply(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     }
     .site()
@@ -439,7 +441,7 @@ pub(crate) fn apply(
             let options = kudu_state::remote::SiteApplyOptions {
                 backup_root: backup_dir,
             };
-            kudu_state::remote::apply_site(plan, &store, &options, |_| {}).map_err(|e| site.own(e))
+            kudu_state::remote::apply_site(plan, &store, &options, |_| {})
         }
     })
     .py_err(py)
@@ -471,6 +473,7 @@ pub(crate) fn undo(
     arm_endpoint: Option<String>,
 ) -> PyResult<PyUndoReport> {
     let site = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -479,7 +482,7 @@ pub(crate) fn undo(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     }
     .site()
@@ -488,7 +491,7 @@ pub(crate) fn undo(
         None => kudu_state::undo(&backup_dir),
         Some(site) => {
             let store = site.connect()?;
-            kudu_state::remote::undo_site(&backup_dir, &store).map_err(|e| site.own(e))
+            kudu_state::remote::undo_site(&backup_dir, &store)
         }
     })
     .py_err(py)

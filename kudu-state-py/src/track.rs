@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 use crate::convert::{Json, Seconds, record};
 use crate::enums::TrackEnd;
 use crate::errors::IntoPyResult;
-use crate::remote::{PyCredentials, SiteArgs, Target, default_poll};
+use crate::remote::PyCredentials;
+use kudu_state::remote::{SiteArgs, Spelling, Target};
 
 /// What a deployment's record says at one poll; `to_json()` is the core's JSON of it.
 #[pyclass(module = "kudu_state", name = "TrackState", frozen, eq)]
@@ -130,6 +131,7 @@ pub(crate) fn track(
     arm_endpoint: Option<String>,
 ) -> PyResult<PyTrackOutcome> {
     let target = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -138,14 +140,14 @@ pub(crate) fn track(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     }
     .target(home)
     .py_err(py)?;
     let options = kudu_state::TrackOptions {
         inactivity: timeout.0,
-        poll: poll.map_or_else(|| default_poll(&target), |Seconds(p)| p),
+        poll: poll.map_or_else(|| target.default_poll(), |Seconds(p)| p),
     };
     // An exception from the callback, or a pending signal (Ctrl-C), stops the track and is raised.
     let mut raised: Option<PyErr> = None;
@@ -183,7 +185,6 @@ pub(crate) fn track(
                 store.forget();
                 changed(state, waited)
             })
-            .map_err(|e| site.own(e))
         }
     });
     if let Some(e) = raised {

@@ -9,7 +9,8 @@ use crate::convert::{Seconds, record};
 use crate::diagnosis::{PyDiagnosis, home_options};
 use crate::enums::Platform;
 use crate::errors::IntoPyResult;
-use crate::remote::{PyCredentials, SiteArgs, Target, default_poll};
+use crate::remote::PyCredentials;
+use kudu_state::remote::{SiteArgs, Spelling, Target};
 
 /// How a wait ended; true (`bool(outcome)`) when the home became safe to deploy to.
 #[pyclass(module = "kudu_state", name = "WaitOutcome", frozen, eq)]
@@ -79,6 +80,7 @@ pub(crate) fn wait_idle(
 ) -> PyResult<PyWaitOutcome> {
     let options = home_options(py, platform, stall_minutes, log_tail_bytes)?;
     let target = SiteArgs {
+        spelling: Spelling::Keyword,
         remote,
         app,
         resource_group,
@@ -87,13 +89,13 @@ pub(crate) fn wait_idle(
         instance,
         publish_profile,
         credentials: credentials.map(|c| c.get().core().clone()),
-        max_in_flight,
+        max_in_flight: max_in_flight.map(|n| n as f64),
         arm_endpoint,
     }
     .target(home)
     .py_err(py)?;
     let Seconds(timeout) = timeout;
-    let poll = poll.map_or_else(|| default_poll(&target), |Seconds(p)| p);
+    let poll = poll.map_or_else(|| target.default_poll(), |Seconds(p)| p);
     let remote = matches!(target, Target::Site(_));
     // An exception from the callback, or a pending signal (Ctrl-C), stops the wait and is raised.
     let mut raised: Option<PyErr> = None;
@@ -128,7 +130,6 @@ pub(crate) fn wait_idle(
                 || Ok(kudu_state::remote::diagnose_site(&store, &options, None)?.diagnosis),
                 progress,
             )
-            .map_err(|e| site.own(e))
         }
     });
     if let Some(e) = raised {

@@ -150,7 +150,7 @@ def test_a_wrong_password_is_auth_failed_with_the_url_and_no_secret(home: HomeFa
     assert e.status == 401
     assert e.url is not None and e.url.startswith(site.url + "/api/vfs/")
     assert e.path is None
-    assert "the credentials came from the `credentials` argument" in str(e)
+    assert "the credentials came from the `credentials` given in code" in str(e)
     shown = f"{e} {e!r} {e.args} {e.url}"
     assert "SECRET" not in shown, shown
     # The same for a token, wait_idle, explain and track.
@@ -178,13 +178,13 @@ def test_a_site_url_off_loopback_over_http_is_refused_before_anything_is_sent() 
     "kwargs, message",
     [
         ({"home": "SITE", "remote": "URL"}, "give one or the other"),
-        ({}, "pass a home"),
-        ({"home": "SITE", "credentials": "CREDENTIALS"}, "`credentials` is for a remote site"),
-        ({"home": "SITE", "max_in_flight": 4}, "`max_in_flight` is for a remote site"),
-        ({"home": "SITE", "instance": "i0"}, "`instance` is for a remote site"),
+        ({}, "give a home"),
+        ({"home": "SITE", "credentials": "CREDENTIALS"}, "credentials= is for a remote site"),
+        ({"home": "SITE", "max_in_flight": 4}, "max_in_flight= is for a remote site"),
+        ({"home": "SITE", "instance": "i0"}, "instance= is for a remote site"),
         ({"remote": "URL", "app": "a", "resource_group": "rg"}, "either remote= or app="),
         ({"app": "a"}, "app= needs resource_group="),
-        ({"remote": "URL", "slot": "staging"}, "`slot` is only for app="),
+        ({"remote": "URL", "slot": "staging"}, "slot= is only for app="),
         ({"remote": "URL", "max_in_flight": 0}, "1 to 16, not 0"),
         ({"remote": "URL", "max_in_flight": 17}, "1 to 16, not 17"),
     ],

@@ -184,7 +184,7 @@ def test_a_sites_plan_or_backup_without_the_site_is_the_cores_refusal(
         kudu_state.apply(local, yes=True, **site_kw(other))
     assert mismatch.value.code == "HOME_MISMATCH"
     # Site-only arguments without a site, and a home and a site together.
-    with pytest.raises(InvalidInputError, match="`credentials` is for a remote site"):
+    with pytest.raises(InvalidInputError, match="credentials= is for a remote site"):
         kudu_state.apply(plan, yes=True, credentials=basic())
     with pytest.raises(InvalidInputError, match="give one or the other"):
         kudu_state.plan(other.home, remote=other.url, credentials=basic())

@@ -60,6 +60,7 @@ mod publish_profile;
 mod repair;
 mod scm;
 mod secret;
+mod site_args;
 mod store;
 mod url;
 mod writer;
@@ -78,6 +79,7 @@ pub use publish_profile::PublishProfile;
 pub use repair::apply_site_crashing_after;
 pub use repair::{SiteApplyOptions, apply_site, default_backup_root, plan_site_repair, undo_site};
 pub use secret::{CredentialSource, Credentials, Secret};
+pub use site_args::{Site, SiteArgs, Spelling, Target};
 pub use store::{KuduProcess, RemoteStore};
 pub use url::SiteUrl;
 pub use writer::RemotePlace;
@@ -103,6 +105,8 @@ pub struct ConnectOptions {
     pub instance: Option<String>,
     /// ARM's endpoint (tests point it at an emulator); default [`DEFAULT_ARM_ENDPOINT`].
     pub arm_endpoint: Option<String>,
+    /// How the caller writes these options' names, for the errors about them (default: flags).
+    pub spelling: Spelling,
     /// Concurrency, timeouts, retries, caps.
     pub http: HttpOptions,
 }
@@ -121,7 +125,7 @@ pub fn connect(options: &ConnectOptions, env: &Env) -> Result<RemoteStore> {
 }
 
 /// [`connect`] with credentials the caller already holds (the Python and Node packages'
-/// `credentials` argument), or `None` for the credential chain of `env`.
+/// `credentials`, [`CredentialSource::Given`]), or `None` for the credential chain of `env`.
 ///
 /// Given credentials are the site's, whatever the environment or a publish profile holds (a
 /// profile then only names the site, and is still refused if it is for another site). For
@@ -167,11 +171,9 @@ pub fn resolve_as(
     given: Option<&Credentials>,
     env: &Env,
 ) -> Result<(SiteUrl, Credentials)> {
+    let spelling = options.spelling;
     if options.remote.is_some() && options.app.is_some() {
-        return Err(Error::invalid(
-            "argument",
-            "give either --remote or --app, not both",
-        ));
+        return Err(spelling.invalid(site_args::either_remote_or_app(spelling)));
     }
     let remote = options.remote.as_deref().map(SiteUrl::parse).transpose()?;
     let profile = options
@@ -184,7 +186,7 @@ pub fn resolve_as(
         (Some(site), _) => site,
         (None, Some(app)) => {
             let Some(resource_group) = options.resource_group.clone() else {
-                return Err(Error::invalid("argument", "--app needs --resource-group"));
+                return Err(spelling.invalid(site_args::app_needs_resource_group(spelling)));
             };
             let (token, az_subscription) = match given.filter(|c| c.is_bearer()) {
                 Some(token) => (token.clone(), None),
@@ -196,10 +198,11 @@ pub fn resolve_as(
                 .or_else(|| env.get("AZURE_SUBSCRIPTION_ID").map(str::to_owned))
                 .or(az_subscription)
             else {
-                return Err(Error::invalid(
-                    "argument",
-                    "--app needs --subscription (or AZURE_SUBSCRIPTION_ID)",
-                ));
+                return Err(spelling.invalid(format!(
+                    "{} needs {} (or AZURE_SUBSCRIPTION_ID)",
+                    spelling.name("app"),
+                    spelling.name("subscription")
+                )));
             };
             let endpoint = options
                 .arm_endpoint
@@ -218,10 +221,10 @@ pub fn resolve_as(
         (None, None) => match &profile {
             Some(profile) => profile.site.clone(),
             None => {
-                return Err(Error::invalid(
-                    "argument",
-                    "name the site: --remote https://<app>.scm.azurewebsites.net, --app NAME --resource-group RG, or --publish-profile FILE",
-                ));
+                return Err(spelling.invalid(format!(
+                    "name the site: {}",
+                    site_args::name_the_site(spelling)
+                )));
             }
         },
     };

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::error::{Error, Result};
 use base64::Engine as _;
 use serde::Serialize;
 
@@ -52,6 +53,8 @@ pub enum CredentialSource {
     GithubOidc,
     /// `az account get-access-token` (Bearer).
     AzureCli,
+    /// Given in code: the Python and Node packages' `credentials` (Basic or Bearer).
+    Given,
 }
 
 impl CredentialSource {
@@ -65,6 +68,7 @@ impl CredentialSource {
             CredentialSource::WorkloadIdentity => "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
             CredentialSource::GithubOidc => "GitHub Actions OIDC",
             CredentialSource::AzureCli => "az (Azure CLI)",
+            CredentialSource::Given => "the `credentials` given in code",
         }
     }
 }
@@ -104,6 +108,53 @@ impl Credentials {
         Credentials {
             scheme: Scheme::Bearer { token },
             source,
+        }
+    }
+
+    /// Basic credentials given in code ([`CredentialSource::Given`]).
+    ///
+    /// # Errors
+    /// `INVALID_INPUT` for an empty user or password, or a user with `:` or a control character
+    /// (a Basic header cannot carry them).
+    pub fn given_basic(user: &str, password: Secret) -> Result<Credentials> {
+        if user.trim().is_empty() {
+            Err(Error::invalid("argument", "the Basic user name is empty"))
+        } else if user.contains(':') || user.chars().any(char::is_control) {
+            Err(Error::invalid(
+                "argument",
+                "the Basic user name must not contain `:` or control characters",
+            ))
+        } else if password.is_empty() {
+            Err(Error::invalid("argument", "the password is empty"))
+        } else {
+            Ok(Credentials::basic(user, password, CredentialSource::Given))
+        }
+    }
+
+    /// A bearer token given in code ([`CredentialSource::Given`]); a leading `Bearer ` is removed.
+    ///
+    /// # Errors
+    /// `INVALID_INPUT` for an empty token, or one with spaces or control characters (a header
+    /// cannot carry them).
+    pub fn given_token(token: &str) -> Result<Credentials> {
+        let token = token.trim();
+        let token = match token.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ if token.eq_ignore_ascii_case("bearer") => "",
+            _ => token,
+        };
+        if token.is_empty() {
+            Err(Error::invalid("argument", "the token is empty"))
+        } else if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Err(Error::invalid(
+                "argument",
+                "the token has spaces or control characters, which a header cannot carry",
+            ))
+        } else {
+            Ok(Credentials::bearer(
+                Secret::new(token),
+                CredentialSource::Given,
+            ))
         }
     }
 
