@@ -191,6 +191,35 @@ describe('waitIdle', () => {
     assert.equal(w.diagnosis.verdict, 'deploying')
     assert.ok(ticks > 5, `event loop ran ${ticks} timer ticks while waiting`)
   })
+
+  it('onProgress returning false stops the wait; what it throws rejects the wait', async () => {
+    const h = home('linux-healthy')
+    writeLinuxLock(h, new Date())
+    const options = { timeoutMs: 60_000, pollMs: 10, platform: 'linux', stallMinutes: 10 }
+    const calls = []
+    const w = await ks.waitIdle(h, options, (p) => {
+      calls.push(p.waitedMs)
+      return false
+    })
+    assert.equal(w.idle, false)
+    assert.equal(calls.length, 1)
+    assert.ok(w.waitedMs < 60_000)
+
+    const thrown = new RangeError('stop here')
+    let thrownCalls = 0
+    await assert.rejects(
+      ks.waitIdle(h, options, () => {
+        thrownCalls++
+        throw thrown
+      }),
+      (e) => e === thrown,
+    )
+    assert.equal(thrownCalls, 1)
+    // Anything but false goes on (a push returns the new length).
+    const seen = []
+    const timedOut = await ks.waitIdle(h, { ...options, timeoutMs: 100 }, (p) => seen.push(p))
+    assert.ok(seen.length >= 2 && timedOut.idle === false)
+  })
 })
 
 describe('string enums', () => {

@@ -306,6 +306,26 @@ describe('track', () => {
       assert.equal(states[0].progress, 'Building the app')
     })
 
+    it(`${name}: onChange returning false stops the track`, async () => {
+      const h = home('linux-healthy')
+      writeRecord(h, NEW_ID, 'Building', false, 'Building the app')
+      const { url } = await serve(h)
+      const [first] = target(h, url)
+      const options = { timeoutMs: 60_000, pollMs: 20 }
+      let calls = 0
+      const stop = () => {
+        calls++
+        return false
+      }
+      const out =
+        typeof first === 'string'
+          ? await ks.track(NEW_ID, first, options, stop)
+          : await ks.track(NEW_ID, { ...first, ...options }, stop)
+      assert.equal(out.end, 'stopped')
+      assert.equal(out.last.status, 'Building')
+      assert.equal(calls, 1)
+    })
+
     it(`${name}: times out when nothing changes`, async () => {
       const h = home('linux-healthy')
       const { url } = await serve(h)

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use napi::Env;
-use napi::Status;
 use napi::bindgen_prelude::{AsyncTask, Either};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::callback::{Callback, Thrown, ask};
 use crate::error::{finish, invalid, job, run};
 use crate::options::{DiagnoseOptions, ScanOptions, WaitOptions, millis};
 use crate::remote::{home_and_options, home_options_callback, site_args};
@@ -26,7 +25,7 @@ fn scan_work(
     move || Snapshot::from_core(&kudu_state::scan(&PathBuf::from(home), &options?)?)
 }
 
-type ProgressFn = ThreadsafeFunction<WaitProgress, (), WaitProgress, Status, false>;
+type ProgressFn = Callback<WaitProgress>;
 
 fn diagnose_work(
     first: Either<String, DiagnoseOptions<'_>>,
@@ -89,7 +88,7 @@ fn prepare_wait(
 
 fn wait_work(
     wait: kudu_state::Result<Wait>,
-    mut on_progress: impl FnMut(&kudu_state::Diagnosis, Duration) + Send,
+    mut on_progress: impl FnMut(&kudu_state::Diagnosis, Duration) -> bool + Send,
 ) -> impl FnOnce() -> kudu_state::Result<WaitOutcome> {
     move || {
         let Wait {
@@ -98,10 +97,7 @@ fn wait_work(
             timeout,
             poll,
         } = wait?;
-        let progress = |d: &kudu_state::Diagnosis, waited| {
-            on_progress(d, waited);
-            true
-        };
+        let progress = |d: &kudu_state::Diagnosis, waited| on_progress(d, waited);
         let outcome = match target {
             Target::Home(home) => kudu_state::wait_idle(&home, &options, timeout, poll, progress)?,
             Target::Site(site) => {
@@ -180,10 +176,11 @@ pub fn diagnose_sync(
 /// Polls `home` (or a site over Kudu's REST API: `waitIdle({ remote, timeoutMs, … }, onProgress?)`)
 /// until a deployment would be accepted and would not overlap a running one, or until `timeoutMs` has
 /// passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`, if given, is
-/// called (on the main thread) with each poll that was not yet clear.
+/// called (on the main thread) with each poll that was not yet clear, and the wait waits for it:
+/// returning `false` stops it (as a timeout), and what it throws stops it and rejects the promise.
 #[napi(
     catch_unwind,
-    ts_args_type = "...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => void) | undefined | null]"
+    ts_args_type = "...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null]"
 )]
 pub fn wait_idle(
     home_or_options: Either<String, WaitOptions<'_>>,
@@ -199,15 +196,22 @@ pub fn wait_idle(
         Ok((home, options, callback)) => (prepare_wait(home, options), callback),
         Err(e) => (Err(e), None),
     };
-    AsyncTask::new(WaitTask::new(wait_work(wait, move |d, waited| {
-        if let (Some(callback), Ok(diagnosis)) = (&on_progress, Diagnosis::from_core(d)) {
-            let progress = WaitProgress {
-                waited_ms: waited.as_secs_f64() * 1000.0,
-                diagnosis,
-            };
-            callback.call(progress, ThreadsafeFunctionCallMode::NonBlocking);
+    let thrown = Thrown::default();
+    let answers = thrown.clone();
+    let mut task = WaitTask::new(wait_work(wait, move |d, waited| {
+        match (&on_progress, Diagnosis::from_core(d)) {
+            (Some(callback), Ok(diagnosis)) => {
+                let progress = WaitProgress {
+                    waited_ms: waited.as_secs_f64() * 1000.0,
+                    diagnosis,
+                };
+                ask(callback, &answers, progress)
+            }
+            _ => true,
         }
-    })))
+    }));
+    task.1 = thrown;
+    AsyncTask::new(task)
 }
 
 /// `waitIdle`, blocking the JavaScript thread for up to `timeoutMs`.
@@ -222,5 +226,5 @@ pub fn wait_idle_sync(
 ) -> napi::Result<WaitOutcome> {
     let wait = home_and_options("waitIdleSync", home_or_options, options)
         .and_then(|(home, options)| prepare_wait(home, options));
-    finish(&env, run(wait_work(wait, |_, _| {})))
+    finish(&env, run(wait_work(wait, |_, _| true)))
 }

@@ -70,11 +70,15 @@ pub(crate) fn js_error(env: &Env, e: &kudu_state::Error) -> napi::Error {
 macro_rules! job {
     ($(#[$doc:meta])* $name:ident => $out:ty) => {
         $(#[$doc])*
-        pub struct $name(Option<Box<dyn FnOnce() -> kudu_state::Result<$out> + Send>>);
+        /// (The work, and what a JavaScript callback it calls threw: the task rejects with that.)
+        pub struct $name(
+            Option<Box<dyn FnOnce() -> kudu_state::Result<$out> + Send>>,
+            pub(crate) $crate::callback::Thrown,
+        );
 
         impl $name {
             pub(crate) fn new(work: impl FnOnce() -> kudu_state::Result<$out> + Send + 'static) -> Self {
-                $name(Some(Box::new(work)))
+                $name(Some(Box::new(work)), $crate::callback::Thrown::default())
             }
         }
 
@@ -97,7 +101,10 @@ macro_rules! job {
             }
 
             fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<$out> {
-                $crate::error::finish(&env, output)
+                match self.1.take() {
+                    Some(thrown) => Err(thrown),
+                    None => $crate::error::finish(&env, output),
+                }
             }
         }
     };

@@ -13,6 +13,7 @@
 //! options name it (`remote`, `app`, `publishProfile`); `Credentials` carries credentials given in code
 //! without ever showing the secret (`remote`).
 
+mod callback;
 mod diagnose;
 mod enums;
 mod error;

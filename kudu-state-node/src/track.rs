@@ -4,18 +4,17 @@
 use std::time::Duration;
 
 use napi::Env;
-use napi::Status;
 use napi::bindgen_prelude::{AsyncTask, Either};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::callback::{Callback, Thrown, ask};
 use crate::error::{finish, job, run};
 use crate::options::{TrackOptions, millis};
 use crate::remote::{home_and_options, home_options_callback, site_args};
 use crate::types::{TrackOutcome, TrackProgress, TrackState};
 use kudu_state::remote::Target;
 
-type ChangeFn = ThreadsafeFunction<TrackProgress, (), TrackProgress, Status, false>;
+type ChangeFn = Callback<TrackProgress>;
 
 /// What a track needs, read from the arguments on the JavaScript thread.
 struct Track {
@@ -43,7 +42,7 @@ fn prepare(home: Option<String>, options: Option<TrackOptions<'_>>) -> kudu_stat
 fn track_work(
     id: String,
     track: kudu_state::Result<Track>,
-    mut on_change: impl FnMut(&kudu_state::TrackState, Duration) + Send,
+    mut on_change: impl FnMut(&kudu_state::TrackState, Duration) -> bool + Send,
 ) -> impl FnOnce() -> kudu_state::Result<TrackOutcome> {
     move || {
         let Track { target, options } = track?;
@@ -52,8 +51,7 @@ fn track_work(
                 let (root, _) = kudu_state::scan::resolve_home(&home)?;
                 let store = kudu_state::store::LocalStore::new(root);
                 kudu_state::track(&store, &id, options, |state, waited| {
-                    on_change(state, waited);
-                    true
+                    on_change(state, waited)
                 })?
             }
             Target::Site(site) => {
@@ -62,8 +60,7 @@ fn track_work(
                 // Listings are read again at every poll.
                 kudu_state::track(&store, &id, options, |state, waited| {
                     store.forget();
-                    on_change(state, waited);
-                    true
+                    on_change(state, waited)
                 })?
             }
         };
@@ -81,10 +78,11 @@ job!(
 /// nothing in its record changed for `timeoutMs` (default 10 minutes). Reads only that record, every
 /// `pollMs` (default 5 s on a disk, 10 s over the API), never `/api/deployments`. Resolves either way:
 /// check `end`. `onChange`, if given, is called (on the main thread) with the first state and each
-/// change.
+/// change; the track waits for it: returning `false` stops it (`end` is `stopped`), and what it
+/// throws stops it and rejects the promise.
 #[napi(
     catch_unwind,
-    ts_args_type = "id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => void) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => void) | undefined | null]"
+    ts_args_type = "id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null]"
 )]
 pub fn track(
     id: String,
@@ -97,19 +95,19 @@ pub fn track(
             Ok((home, options, callback)) => (prepare(home, options), callback),
             Err(e) => (Err(e), None),
         };
-    AsyncTask::new(TrackTask::new(track_work(
-        id,
-        prepared,
-        move |state, waited| {
-            if let Some(callback) = &on_change {
-                let change = TrackProgress {
-                    waited_ms: waited.as_secs_f64() * 1000.0,
-                    state: TrackState::from(state),
-                };
-                callback.call(change, ThreadsafeFunctionCallMode::NonBlocking);
-            }
-        },
-    )))
+    let thrown = Thrown::default();
+    let answers = thrown.clone();
+    let mut task = TrackTask::new(track_work(id, prepared, move |state, waited| {
+        on_change.as_ref().is_none_or(|callback| {
+            let change = TrackProgress {
+                waited_ms: waited.as_secs_f64() * 1000.0,
+                state: TrackState::from(state),
+            };
+            ask(callback, &answers, change)
+        })
+    }));
+    task.1 = thrown;
+    AsyncTask::new(task)
 }
 
 /// `track`, blocking the JavaScript thread until the deployment ends or `timeoutMs` passes without a
@@ -126,5 +124,5 @@ pub fn track_sync(
 ) -> napi::Result<TrackOutcome> {
     let prepared = home_and_options("trackSync", home_or_options, options)
         .and_then(|(home, options)| prepare(home, options));
-    finish(&env, run(track_work(id, prepared, |_, _| {})))
+    finish(&env, run(track_work(id, prepared, |_, _| true)))
 }
