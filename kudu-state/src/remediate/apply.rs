@@ -151,7 +151,10 @@ pub(crate) fn named_backup_root(root: &Path) -> Result<PathBuf> {
 }
 
 /// Every op of the plan against the allowlist, with `active` as the place holds it now and then as
-/// each step leaves it (steps run in order, and stop at the first that cannot).
+/// each earlier step would leave it: a plan that could only ever move the folder `active` names is
+/// refused before anything changes. Each move is checked again against `active` as it is on the
+/// disk just before its step runs ([`check_moves_now`]): an earlier step may have been skipped
+/// (already done, or journaled by an interrupted apply) or `active` changed since.
 pub(crate) fn check_ops(plan: &Plan, place: &dyn Place) -> Result<()> {
     let mut active = current_active(place.store())?;
     for step in &plan.steps {
@@ -231,6 +234,7 @@ pub(crate) fn run_on(
             if resumed_changes.is_none() && already_done(place, step)? {
                 StepOutcome::AlreadyDone
             } else {
+                check_moves_now(plan, place, step)?;
                 let b = match backup.as_mut() {
                     Some(b) => b,
                     None => {
@@ -292,6 +296,18 @@ pub(crate) fn run_on(
         report.backup = Some(b.dir.clone());
     }
     Ok(report)
+}
+
+/// The step's moves against the allowlist with `active` as it is now: never the folder it names.
+fn check_moves_now(plan: &Plan, place: &dyn Place, step: &Step) -> Result<()> {
+    if !step.ops.iter().any(|op| matches!(op, Op::Move { .. })) {
+        return Ok(());
+    }
+    let active = current_active(place.store())?;
+    for op in step.ops.iter().filter(|op| matches!(op, Op::Move { .. })) {
+        check_op(op, &plan.home, active.as_deref())?;
+    }
+    Ok(())
 }
 
 /// The id `active` names now (generously: a malformed value's trimmed id), as the allowlist protects it.

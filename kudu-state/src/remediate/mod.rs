@@ -244,8 +244,9 @@ impl Step {
     }
 
     /// The id `active` names once this step has run, when it rewrites `active` (`Some(None)`: it
-    /// then names none). Plan and apply both judge each later step against it, so that a folder
-    /// `active` named before an earlier step repointed it is an ordinary folder by then.
+    /// then names none). The planner judges each later step against it, so that a folder `active`
+    /// named before an earlier step repointed it can be moved in the same plan; apply checks the same
+    /// before it starts, and each move again against `active` on the disk just before it runs.
     #[must_use]
     pub fn active_after(&self) -> Option<Option<String>> {
         self.ops.iter().rev().find_map(|op| match op {

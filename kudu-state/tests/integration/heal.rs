@@ -477,3 +477,91 @@ fn the_folder_active_named_is_moved_only_after_active_is_repointed() {
         assert!(h.full("site/deployments/0a0a0a0a/manifest").exists());
     }
 }
+
+/// A home whose `active` names `0a0a0a0a`, a folder without status.xml (with a manifest).
+fn active_without_status() -> kudu_state::fixture::HomeBuilder {
+    let h = kudu_state::fixture::HomeBuilder::new(Platform::Linux).expect("home");
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .expect("home");
+    h.file("site/deployments/0a0a0a0a/manifest", "a\n")
+        .expect("home");
+    h.mtime(
+        "site/deployments/0a0a0a0a/manifest",
+        t0() - TimeDelta::hours(1),
+    )
+    .expect("home");
+    h.mtime("site/deployments/0a0a0a0a", t0() - TimeDelta::hours(1))
+        .expect("home");
+    h.active(b"0a0a0a0a", t0() - TimeDelta::hours(1))
+        .expect("home");
+    h
+}
+
+/// Killed once `active` was repointed; `active` then names the folder again (an operator, a
+/// deployment). The resumed apply either repoints `active` again first (its step was not finished)
+/// or, when that step was done, refuses to move the folder. Never is the folder `active` names
+/// moved. (Found by a review: a move was checked only against `active` as the plan's steps would
+/// leave it.)
+#[test]
+fn a_resumed_apply_never_moves_the_folder_active_names_by_then() {
+    let mut refused = false;
+    for k in 1..12 {
+        let h = active_without_status();
+        let plan = plan_at(h.path());
+        if kudu_state::remediate::apply_crashing_after(&plan, &ApplyOptions::default(), k).is_ok() {
+            break;
+        }
+        let repointed = std::fs::read(h.full("site/deployments/active")).unwrap()
+            == b"8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b";
+        if !repointed || !h.full("site/deployments/0a0a0a0a").exists() {
+            continue;
+        }
+        h.active(b"0a0a0a0a", t0()).unwrap();
+        let rerun = kudu_state::apply(&plan, &ApplyOptions::default());
+        let active = std::fs::read(h.full("site/deployments/active")).unwrap();
+        if h.full("site/deployments/0a0a0a0a").exists() {
+            assert_eq!(
+                rerun.unwrap_err().code(),
+                "PROTECTED_PATH",
+                "killed after {k}"
+            );
+            refused = true;
+        } else {
+            assert!(rerun.is_ok(), "killed after {k}: {rerun:?}");
+            assert_ne!(active, b"0a0a0a0a", "killed after {k}: moved while named");
+        }
+    }
+    assert!(refused, "no kill fell between the two steps");
+}
+
+/// A hand-edited plan whose step writing `active` counts as already done (its target shows its
+/// result) never gets to move the folder `active` still names.
+#[test]
+fn a_skipped_step_never_lets_a_move_of_the_active_folder_through() {
+    let h = active_without_status();
+    let plan = plan_at(h.path());
+    let status = "site/deployments/8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b/status.xml";
+    let path = kudu_state::store::RelPath::new(status).unwrap();
+    let mut edited = plan.clone();
+    edited.steps[0].target = Some(path.clone());
+    edited.steps[0].precondition = None;
+    edited.steps[0].ops.insert(
+        0,
+        Op::Write {
+            path,
+            content: std::fs::read_to_string(h.full(status)).unwrap(),
+            expect: None,
+        },
+    );
+    let edited = kudu_state::Plan::from_json(&serde_json::to_string(&edited).unwrap()).unwrap();
+    let e = kudu_state::apply(&edited, &ApplyOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "PROTECTED_PATH", "{e}");
+    assert!(h.full("site/deployments/0a0a0a0a/manifest").exists());
+    assert_eq!(
+        std::fs::read(h.full("site/deployments/active")).unwrap(),
+        b"0a0a0a0a"
+    );
+}

@@ -259,6 +259,13 @@ proptest! {
         let report = kudu_state::apply(&plan, &ApplyOptions::default()).expect("apply");
         let applied = capture(h.path());
         let (s2, d2) = diagnose_at(h.path(), now);
+        // Judged without the plan's own view of `active`: the folder `active` names after apply,
+        // if it was there before, was not moved.
+        if let Some(a) = s2.deployments.as_ref().and_then(kudu_state::deployments::DeploymentsDir::named_active) {
+            let folder = format!("site/deployments/{a}");
+            let was = before.keys().any(|p| p.eq_ignore_ascii_case(&folder));
+            prop_assert!(!was || applied.keys().any(|p| p.eq_ignore_ascii_case(&folder)), "{folder} was moved");
+        }
         let replan = kudu_state::plan(&s2, &d2, PlanOptions { allow_live_lock, ..PlanOptions::default() }).expect("plan again");
         let changes: Vec<_> = replan.steps.iter().filter(|s| !s.is_advisory()).collect();
         prop_assert!(changes.is_empty(), "not a fixed point: {changes:#?}\nfirst plan: {plan:#?}");
