@@ -528,10 +528,10 @@ export type TargetKind = 'absent' | 'file' | 'dir' | 'other'
  * nothing in its record changed for `timeoutMs` (default 10 minutes). Reads only that record, every
  * `pollMs` (default 5 s on a disk, 10 s over the API), never `/api/deployments`. Resolves either way:
  * check `end`. `onChange`, if given, is called (on the main thread) with the first state and each
- * change; the track waits for it: returning `false` stops it (`end` is `stopped`), and what it
- * throws stops it and rejects the promise.
+ * change, synchronously (a Promise it returns is not awaited): returning `false` stops the track
+ * (`end` is `stopped`), and what it throws stops it and rejects the promise.
  */
-export declare function track(id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null]): Promise<TrackOutcome>
+export declare function track(id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => unknown) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => unknown) | undefined | null]): Promise<TrackOutcome>
 
 /** How a `track` ended. */
 export type TrackEnd = 'succeeded' | 'failed' | 'timed-out' | 'stopped'
@@ -683,10 +683,11 @@ export type Verdict = 'idle' | 'deploying' | 'stuck' | 'broken'
  * Polls `home` (or a site over Kudu's REST API: `waitIdle({ remote, timeoutMs, … }, onProgress?)`)
  * until a deployment would be accepted and would not overlap a running one, or until `timeoutMs` has
  * passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`, if given, is
- * called (on the main thread) with each poll that was not yet clear, and the wait waits for it:
- * returning `false` stops it (as a timeout), and what it throws stops it and rejects the promise.
+ * called (on the main thread) with each poll that was not yet clear, synchronously (a Promise it
+ * returns is not awaited): returning `false` stops the wait (as a timeout), and what it throws
+ * stops it and rejects the promise.
  */
-export declare function waitIdle(...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null]): Promise<WaitOutcome>
+export declare function waitIdle(...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => unknown) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => unknown) | undefined | null]): Promise<WaitOutcome>
 
 /** `waitIdle`, blocking the JavaScript thread for up to `timeoutMs`. */
 export declare function waitIdleSync(...args: [home: string, options: WaitOptions] | [options: WaitOptions]): WaitOutcome

@@ -1,8 +1,10 @@
 // scan, diagnose, explain, waitIdle and the error objects, against real temporary homes.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 
 import * as ks from '../index.js'
 import { T0, at, home, minutes, tmpdir, writeLinuxLock } from './helpers.mjs'
@@ -215,6 +217,14 @@ describe('waitIdle', () => {
       (e) => e === thrown,
     )
     assert.equal(thrownCalls, 1)
+    // process.exit() from the callback ends the process: the worker does not wait for an answer that
+    // never comes (it used to, forever). The wait's own timeout then ends the pool's thread.
+    const script = `
+      const ks = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+      ks.waitIdle(${JSON.stringify(h)}, ${JSON.stringify({ ...options, timeoutMs: 2_000 })}, () => process.exit(7))`
+    const child = spawnSync(process.execPath, ['-e', script], { timeout: 120_000 })
+    assert.equal(child.signal, null, `killed: ${child.stderr}`)
+    assert.equal(child.status, 7, String(child.stderr))
     // Anything but false goes on (a push returns the new length).
     const seen = []
     const timedOut = await ks.waitIdle(h, { ...options, timeoutMs: 100 }, (p) => seen.push(p))

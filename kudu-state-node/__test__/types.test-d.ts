@@ -51,6 +51,12 @@ async function usage(): Promise<void> {
   const byProfile: ks.Diagnosis = await ks.diagnose({ publishProfile: '/tmp/app.PublishSettings' })
   const rw: ks.WaitOutcome = await ks.waitIdle({ ...site, timeoutMs: 60_000 }, (p) => void p.diagnosis.home)
   const rws: ks.WaitOutcome = ks.waitIdleSync({ ...site, timeoutMs: 0 })
+  // A callback may return anything (false stops): a count, a boolean, a Promise.
+  const seen: ks.WaitProgress[] = []
+  await ks.waitIdle(home, { timeoutMs: 1 }, (p) => seen.push(p))
+  await ks.waitIdle(home, { timeoutMs: 1 }, (p) => p.waitedMs < 60_000)
+  await ks.waitIdle(home, { timeoutMs: 1 }, async () => {})
+  await ks.track('id', home, { timeoutMs: 1 }, () => false)
   const rx: ks.Explanation = await ks.explain('body', 409, site)
   const holder: ks.Diagnosis | null = rx.diagnosis
   const t: ks.TrackOutcome = await ks.track('id', home, { timeoutMs: 600_000, pollMs: 5_000 }, (c: ks.TrackProgress) => {

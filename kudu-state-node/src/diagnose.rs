@@ -10,7 +10,7 @@ use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either};
 use napi_derive::napi;
 
-use crate::callback::{Callback, Thrown, ask};
+use crate::callback::{Answers, Callback, ask};
 use crate::error::{finish, invalid, job, run};
 use crate::options::{DiagnoseOptions, ScanOptions, WaitOptions, millis};
 use crate::remote::{home_and_options, home_options_callback, site_args};
@@ -176,11 +176,12 @@ pub fn diagnose_sync(
 /// Polls `home` (or a site over Kudu's REST API: `waitIdle({ remote, timeoutMs, … }, onProgress?)`)
 /// until a deployment would be accepted and would not overlap a running one, or until `timeoutMs` has
 /// passed. Resolves either way: check `idle`. Runs off the main thread; `onProgress`, if given, is
-/// called (on the main thread) with each poll that was not yet clear, and the wait waits for it:
-/// returning `false` stops it (as a timeout), and what it throws stops it and rejects the promise.
+/// called (on the main thread) with each poll that was not yet clear, synchronously (a Promise it
+/// returns is not awaited): returning `false` stops the wait (as a timeout), and what it throws
+/// stops it and rejects the promise.
 #[napi(
     catch_unwind,
-    ts_args_type = "...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => boolean | void) | undefined | null]"
+    ts_args_type = "...args: [home: string, options: WaitOptions, onProgress?: ((arg: WaitProgress) => unknown) | undefined | null] | [options: WaitOptions, onProgress?: ((arg: WaitProgress) => unknown) | undefined | null]"
 )]
 pub fn wait_idle(
     home_or_options: Either<String, WaitOptions<'_>>,
@@ -196,8 +197,8 @@ pub fn wait_idle(
         Ok((home, options, callback)) => (prepare_wait(home, options), callback),
         Err(e) => (Err(e), None),
     };
-    let thrown = Thrown::default();
-    let answers = thrown.clone();
+    let answers = Answers::default();
+    let said = answers.clone();
     let mut task = WaitTask::new(wait_work(wait, move |d, waited| {
         match (&on_progress, Diagnosis::from_core(d)) {
             (Some(callback), Ok(diagnosis)) => {
@@ -205,12 +206,12 @@ pub fn wait_idle(
                     waited_ms: waited.as_secs_f64() * 1000.0,
                     diagnosis,
                 };
-                ask(callback, &answers, progress)
+                ask(callback, &said, progress)
             }
             _ => true,
         }
     }));
-    task.1 = thrown;
+    task.1 = answers;
     AsyncTask::new(task)
 }
 

@@ -70,15 +70,16 @@ pub(crate) fn js_error(env: &Env, e: &kudu_state::Error) -> napi::Error {
 macro_rules! job {
     ($(#[$doc:meta])* $name:ident => $out:ty) => {
         $(#[$doc])*
-        /// (The work, and what a JavaScript callback it calls threw: the task rejects with that.)
+        /// (The work, and the answers of a JavaScript callback it calls: the task rejects with what
+        /// that threw.)
         pub struct $name(
             Option<Box<dyn FnOnce() -> kudu_state::Result<$out> + Send>>,
-            pub(crate) $crate::callback::Thrown,
+            pub(crate) $crate::callback::Answers,
         );
 
         impl $name {
             pub(crate) fn new(work: impl FnOnce() -> kudu_state::Result<$out> + Send + 'static) -> Self {
-                $name(Some(Box::new(work)), $crate::callback::Thrown::default())
+                $name(Some(Box::new(work)), $crate::callback::Answers::default())
             }
         }
 
@@ -101,7 +102,7 @@ macro_rules! job {
             }
 
             fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<$out> {
-                match self.1.take() {
+                match self.1.thrown() {
                     Some(thrown) => Err(thrown),
                     None => $crate::error::finish(&env, output),
                 }

@@ -7,7 +7,7 @@ use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either};
 use napi_derive::napi;
 
-use crate::callback::{Callback, Thrown, ask};
+use crate::callback::{Answers, Callback, ask};
 use crate::error::{finish, job, run};
 use crate::options::{TrackOptions, millis};
 use crate::remote::{home_and_options, home_options_callback, site_args};
@@ -78,11 +78,11 @@ job!(
 /// nothing in its record changed for `timeoutMs` (default 10 minutes). Reads only that record, every
 /// `pollMs` (default 5 s on a disk, 10 s over the API), never `/api/deployments`. Resolves either way:
 /// check `end`. `onChange`, if given, is called (on the main thread) with the first state and each
-/// change; the track waits for it: returning `false` stops it (`end` is `stopped`), and what it
-/// throws stops it and rejects the promise.
+/// change, synchronously (a Promise it returns is not awaited): returning `false` stops the track
+/// (`end` is `stopped`), and what it throws stops it and rejects the promise.
 #[napi(
     catch_unwind,
-    ts_args_type = "id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => boolean | void) | undefined | null]"
+    ts_args_type = "id: string, ...args: [home: string, options?: TrackOptions | undefined | null, onChange?: ((arg: TrackProgress) => unknown) | undefined | null] | [options: TrackOptions, onChange?: ((arg: TrackProgress) => unknown) | undefined | null]"
 )]
 pub fn track(
     id: String,
@@ -95,18 +95,18 @@ pub fn track(
             Ok((home, options, callback)) => (prepare(home, options), callback),
             Err(e) => (Err(e), None),
         };
-    let thrown = Thrown::default();
-    let answers = thrown.clone();
+    let answers = Answers::default();
+    let said = answers.clone();
     let mut task = TrackTask::new(track_work(id, prepared, move |state, waited| {
         on_change.as_ref().is_none_or(|callback| {
             let change = TrackProgress {
                 waited_ms: waited.as_secs_f64() * 1000.0,
                 state: TrackState::from(state),
             };
-            ask(callback, &answers, change)
+            ask(callback, &said, change)
         })
     }));
-    task.1 = thrown;
+    task.1 = answers;
     AsyncTask::new(task)
 }
 
