@@ -173,7 +173,9 @@ pub fn resolve_as(
 ) -> Result<(SiteUrl, Credentials)> {
     let spelling = options.spelling;
     if options.remote.is_some() && options.app.is_some() {
-        return Err(spelling.invalid(site_args::either_remote_or_app(spelling)));
+        return Err(site_args::invalid(site_args::either_remote_or_app(
+            spelling,
+        )));
     }
     let remote = options.remote.as_deref().map(SiteUrl::parse).transpose()?;
     let profile = options
@@ -186,7 +188,9 @@ pub fn resolve_as(
         (Some(site), _) => site,
         (None, Some(app)) => {
             let Some(resource_group) = options.resource_group.clone() else {
-                return Err(spelling.invalid(site_args::app_needs_resource_group(spelling)));
+                return Err(site_args::invalid(site_args::app_needs_resource_group(
+                    spelling,
+                )));
             };
             let (token, az_subscription) = match given.filter(|c| c.is_bearer()) {
                 Some(token) => (token.clone(), None),
@@ -198,7 +202,7 @@ pub fn resolve_as(
                 .or_else(|| env.get("AZURE_SUBSCRIPTION_ID").map(str::to_owned))
                 .or(az_subscription)
             else {
-                return Err(spelling.invalid(format!(
+                return Err(site_args::invalid(format!(
                     "{} needs {} (or AZURE_SUBSCRIPTION_ID)",
                     spelling.name("app"),
                     spelling.name("subscription")
@@ -221,7 +225,7 @@ pub fn resolve_as(
         (None, None) => match &profile {
             Some(profile) => profile.site.clone(),
             None => {
-                return Err(spelling.invalid(format!(
+                return Err(site_args::invalid(format!(
                     "name the site: {}",
                     site_args::name_the_site(spelling)
                 )));

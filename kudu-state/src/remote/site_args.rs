@@ -47,10 +47,24 @@ impl Spelling {
             }
         }
     }
+}
 
-    /// An `INVALID_INPUT` about the arguments.
-    pub(crate) fn invalid(self, reason: String) -> Error {
-        Error::invalid("argument", reason)
+/// An `INVALID_INPUT` about the arguments.
+pub(crate) fn invalid(reason: String) -> Error {
+    Error::invalid("argument", reason)
+}
+
+/// A number as a message shows it: JavaScript's names for what is not finite, an exponent for what
+/// would print as hundreds of digits.
+fn shown(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".to_owned()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+    } else if n != 0.0 && !(1e-6..1e16).contains(&n.abs()) {
+        format!("{n:e}")
+    } else {
+        n.to_string()
     }
 }
 
@@ -125,7 +139,7 @@ impl SiteArgs {
                 ("arm_endpoint", self.arm_endpoint.is_some()),
             ];
             if let Some((name, _)) = given.iter().find(|(_, set)| *set) {
-                return Err(s.invalid(format!(
+                return Err(invalid(format!(
                     "{} is for a remote site: also give {}, {} (with {}) or {}",
                     n(name),
                     n("remote"),
@@ -137,7 +151,7 @@ impl SiteArgs {
             return Ok(None);
         }
         if self.remote.is_some() && self.app.is_some() {
-            return Err(s.invalid(either_remote_or_app(s)));
+            return Err(invalid(either_remote_or_app(s)));
         }
         if self.app.is_none() {
             for (name, set) in [
@@ -146,20 +160,21 @@ impl SiteArgs {
                 ("slot", self.slot.is_some()),
             ] {
                 if set {
-                    return Err(s.invalid(format!("{} is only for {}", n(name), n("app"))));
+                    return Err(invalid(format!("{} is only for {}", n(name), n("app"))));
                 }
             }
         } else if self.resource_group.is_none() {
-            return Err(s.invalid(app_needs_resource_group(s)));
+            return Err(invalid(app_needs_resource_group(s)));
         }
         let max_in_flight = match self.max_in_flight {
             None => HttpOptions::default().max_in_flight,
             Some(given) => (1..=MAX_IN_FLIGHT_LIMIT)
                 .find(|&m| m as f64 == given)
                 .ok_or_else(|| {
-                    s.invalid(format!(
-                        "{} must be a whole number from 1 to {MAX_IN_FLIGHT_LIMIT}, not {given}",
-                        n("max_in_flight")
+                    invalid(format!(
+                        "{} must be a whole number from 1 to {MAX_IN_FLIGHT_LIMIT}, not {}",
+                        n("max_in_flight"),
+                        shown(given)
                     ))
                 })?,
         };
@@ -192,14 +207,14 @@ impl SiteArgs {
         match (home, self.site()?) {
             (Some(home), None) => Ok(Target::Home(home)),
             (None, Some(site)) => Ok(Target::Site(Box::new(site))),
-            (Some(home), Some(_)) => Err(s.invalid(format!(
+            (Some(home), Some(_)) => Err(invalid(format!(
                 "`{}` is a home on disk, but {}/{}/{} name a site; give one or the other",
                 home.display(),
                 s.name("remote"),
                 s.name("app"),
                 s.name("publish_profile")
             ))),
-            (None, None) => Err(s.invalid(format!(
+            (None, None) => Err(invalid(format!(
                 "give a home (the folder that contains `site/`) or a remote site: {}",
                 name_the_site(s)
             ))),
@@ -361,6 +376,17 @@ mod tests {
         assert_eq!(ok.options.http.max_in_flight, 16);
         assert_eq!(ok.options.slot.as_deref(), Some("staging"));
         assert!(site(kw()).unwrap().is_none());
+    }
+
+    #[test]
+    fn numbers_in_messages_read_as_the_caller_wrote_them() {
+        assert_eq!(shown(f64::NAN), "NaN");
+        assert_eq!(shown(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(shown(1e300), "1e300");
+        assert_eq!(shown(5e-324), "5e-324");
+        assert_eq!(shown(17.0), "17");
+        assert_eq!(shown(-0.0), "-0");
+        assert_eq!(shown(2.5), "2.5");
     }
 
     #[test]
