@@ -44,6 +44,14 @@ t "sdist build" "$s"
 s=$SECONDS
 dirty=()
 [ -z "$(git status --porcelain 2>/dev/null)" ] || dirty=(--allow-dirty)
+# Cargo extracts the crates this dry-run packages into $CARGO_HOME/registry/src/-<hash of the
+# overlay's path>/ and reuses that copy on the next run of the same version in the same checkout
+# (it checks neither content nor checksum; cf. 0xMiden/miden-vm#2530), so a second run would verify
+# the CLI against the core of the first. Those extractions of our own crates go first; nothing
+# crates.io's is touched.
+for stale in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kudu-state-*; do
+  rm -rf -- "$stale"
+done
 cargo publish --dry-run --locked ${dirty[@]+"${dirty[@]}"} -p kudu-state -p kudu-state-cli
 # --target: dist.sh's CLI build (target/<triple>/release) is reused instead of a second release build.
 host="$(rustc -vV | sed -n 's/^host: //p')"
