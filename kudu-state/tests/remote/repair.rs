@@ -55,6 +55,21 @@ fn plan(store: &RemoteStore, allow_live_lock: bool) -> Plan {
     .1
 }
 
+/// The plan at `t0` with `allow_scm_restart`.
+fn plan_restarting(store: &RemoteStore) -> Plan {
+    plan_site_repair(
+        store,
+        &HomeOptions::default(),
+        PlanOptions {
+            allow_scm_restart: true,
+            ..PlanOptions::default()
+        },
+        Some(t0()),
+    )
+    .unwrap()
+    .1
+}
+
 fn backups() -> (tempfile::TempDir, SiteApplyOptions) {
     let dir = tempfile::tempdir().unwrap();
     let options = SiteApplyOptions {
@@ -537,16 +552,7 @@ fn kudu_is_restarted_on_the_holders_instance_only_when_asked() {
         .unwrap_or_else(|| panic!("{advice:#?}"));
     assert!(step.is_advisory() && step.reason.contains("--allow-scm-restart"));
 
-    let (_, plan) = plan_site_repair(
-        &pinned,
-        &HomeOptions::default(),
-        PlanOptions {
-            allow_scm_restart: true,
-            ..PlanOptions::default()
-        },
-        Some(t0()),
-    )
-    .unwrap();
+    let plan = plan_restarting(&pinned);
     let step = &plan.steps[0];
     assert_eq!(step.action, Action::RestartScm, "{plan:#?}");
     assert_eq!(
@@ -582,16 +588,7 @@ fn kudu_is_restarted_on_the_holders_instance_only_when_asked() {
     )
     .unwrap();
     let emu = emulator(&h);
-    let (_, plan) = plan_site_repair(
-        &store(&emu),
-        &HomeOptions::default(),
-        PlanOptions {
-            allow_scm_restart: true,
-            ..PlanOptions::default()
-        },
-        Some(t0()),
-    )
-    .unwrap();
+    let plan = plan_restarting(&store(&emu));
     assert!(
         plan.steps
             .iter()
@@ -789,16 +786,7 @@ fn held_for_restart() -> (HomeBuilder, Emulator, String, Plan) {
     });
     emu.hold("site/locks/deployments.lock", &holder);
     let pinned = crate::util::store_with(&emu, &crate::util::quick(), Some(&holder));
-    let (_, plan) = plan_site_repair(
-        &pinned,
-        &HomeOptions::default(),
-        PlanOptions {
-            allow_scm_restart: true,
-            ..PlanOptions::default()
-        },
-        Some(t0()),
-    )
-    .unwrap();
+    let plan = plan_restarting(&pinned);
     (h, emu, holder, plan)
 }
 
@@ -934,16 +922,7 @@ fn stalled_under_held_lock(holder: &str, folder: bool) -> (HomeBuilder, Emulator
     });
     emu.hold("site/locks/deployments.lock", holder);
     let pinned = crate::util::store_with(&emu, &crate::util::quick(), Some(holder));
-    let (_, plan) = plan_site_repair(
-        &pinned,
-        &HomeOptions::default(),
-        PlanOptions {
-            allow_scm_restart: true,
-            ..PlanOptions::default()
-        },
-        Some(t0()),
-    )
-    .unwrap();
+    let plan = plan_restarting(&pinned);
     let guarded: Vec<_> = plan
         .steps
         .iter()
