@@ -321,15 +321,26 @@ impl Plan {
     /// # Errors
     /// `INVALID_INPUT` when it is not such a plan.
     pub fn from_json(text: &str) -> Result<Plan> {
-        let plan: Plan =
-            serde_json::from_str(text).map_err(|e| Error::invalid("plan", e.to_string()))?;
-        if plan.schema != PLAN_SCHEMA {
+        // The schema first: a plan of another version says so, rather than which field it lacks.
+        #[derive(Deserialize)]
+        struct Versioned {
+            schema: u32,
+        }
+        let again = "plan again with this version of kudu-state";
+        if let Ok(Versioned { schema }) = serde_json::from_str(text)
+            && schema != PLAN_SCHEMA
+        {
             return Err(Error::invalid(
                 "plan",
-                format!("schema {} is not {PLAN_SCHEMA}", plan.schema),
+                format!("schema {schema} is not {PLAN_SCHEMA}: {again}"),
             ));
         }
-        Ok(plan)
+        serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "plan",
+                format!("{e} (a plan written by `kudu-state plan --json`? if by another version, {again})"),
+            )
+        })
     }
 }
 

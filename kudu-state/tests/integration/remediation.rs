@@ -257,6 +257,22 @@ fn plans_round_trip_through_json() {
         kudu_state::Plan::from_json("{}").expect_err("bad").code(),
         "INVALID_INPUT"
     );
+    // Another version's plan says so, and what to do.
+    let mut old: serde_json::Value = serde_json::from_str(&text).expect("json");
+    old["schema"] = 1.into();
+    let e = kudu_state::Plan::from_json(&old.to_string()).expect_err("schema 1");
+    assert!(
+        e.to_string().contains("schema 1 is not 2: plan again"),
+        "{e}"
+    );
+    // A plan of this schema from before a field was added (a restart without its `stalled` guards).
+    let mut early: serde_json::Value = serde_json::from_str(&text).expect("json");
+    early["steps"][0]["ops"] = serde_json::json!([
+        { "op": "restart-kudu", "instance": "i0", "lock": "site/locks/deployments.lock" }
+    ]);
+    let e = kudu_state::Plan::from_json(&early.to_string()).expect_err("no stalled");
+    assert!(e.to_string().contains("missing field `stalled`"), "{e}");
+    assert!(e.to_string().contains("plan again"), "{e}");
 }
 
 #[test]
