@@ -144,23 +144,26 @@ fn build(
     }
 
     // Least disruptive first: rewrites Kudu would accept, then Kudu's own self-heal, then moves, then locks.
+    // Records before `active`: a record this plan rebuilds can be the one `active` is repointed at.
     for f in &diagnosis.findings {
-        match f.code {
+        if matches!(
+            f.code,
+            FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable
+        ) && let Some(r) = d.and_then(|d| f.record(d))
+        {
+            b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
+        }
+    }
+    for f in &diagnosis.findings {
+        if matches!(
+            f.code,
             FindingCode::ActiveMalformed
-            | FindingCode::ActiveMissingTarget
-            | FindingCode::ActiveEmpty
-                if f.severity > Severity::Info =>
-            {
-                if let Some(d) = d {
-                    b.attempt(Action::RepairActive, &d.path, |b| b.repair_active(d, f));
-                }
-            }
-            FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable => {
-                if let Some(r) = d.and_then(|d| f.record(d)) {
-                    b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
-                }
-            }
-            _ => {}
+                | FindingCode::ActiveMissingTarget
+                | FindingCode::ActiveEmpty
+        ) && f.severity > Severity::Info
+            && let Some(d) = d
+        {
+            b.attempt(Action::RepairActive, &d.path, |b| b.repair_active(d, f));
         }
     }
     let stalled_lock = options.allow_live_lock && lock_is_stalled(diagnosis);
@@ -770,10 +773,14 @@ impl Builder<'_> {
 
     fn repair_active(&mut self, d: &DeploymentsDir, f: &Finding) -> Result<()> {
         let platform = self.s.platform();
+        // A record Kudu can read, or one an earlier step of this plan rebuilds.
         let usable = |r: &&DeploymentRecord| {
             r.status
                 .as_ref()
                 .is_some_and(|s| s.content.value().is_some())
+                || self.steps.iter().any(|s| {
+                    s.action == Action::RepairStatusXml && s.target.as_ref() == Some(&r.path)
+                })
         };
         let exact = |id: &str| {
             d.records
