@@ -144,16 +144,19 @@ fn build(
     }
 
     // Least disruptive first: rewrites Kudu would accept, then Kudu's own self-heal, then moves, then locks.
-    // Records before `active`: a record this plan rebuilds can be the one `active` is repointed at.
-    for f in &diagnosis.findings {
-        if matches!(
-            f.code,
-            FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable
-        ) && let Some(r) = d.and_then(|d| f.record(d))
-        {
-            b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
-        }
-    }
+    // `active` before the records: their rebuilds touch `active` (creating it when missing), as Kudu's
+    // status writes do, so its own repair must come first; it may name a record rebuilt next.
+    let rebuilt: Vec<&RelPath> = diagnosis
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.code,
+                FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable
+            )
+        })
+        .filter_map(|f| d.and_then(|d| f.record(d)).map(|r| &r.path))
+        .collect();
     for f in &diagnosis.findings {
         if matches!(
             f.code,
@@ -163,7 +166,18 @@ fn build(
         ) && f.severity > Severity::Info
             && let Some(d) = d
         {
-            b.attempt(Action::RepairActive, &d.path, |b| b.repair_active(d, f));
+            b.attempt(Action::RepairActive, &d.path, |b| {
+                b.repair_active(d, f, &rebuilt)
+            });
+        }
+    }
+    for f in &diagnosis.findings {
+        if matches!(
+            f.code,
+            FindingCode::StatusXmlCorrupt | FindingCode::StatusXmlUnsavable
+        ) && let Some(r) = d.and_then(|d| f.record(d))
+        {
+            b.attempt(Action::RepairStatusXml, &r.path, |b| b.repair_status(r, f));
         }
     }
     let stalled_lock = options.allow_live_lock && lock_is_stalled(diagnosis);
@@ -771,16 +785,21 @@ impl Builder<'_> {
         }
     }
 
-    fn repair_active(&mut self, d: &DeploymentsDir, f: &Finding) -> Result<()> {
+    /// Repoints `active` at the record it means, else at the newest success with a manifest.
+    /// `rebuilt`: the records whose status.xml this plan rebuilds next (one `active` names is then
+    /// usable: it is rebuilt as the active, successful record).
+    fn repair_active(
+        &mut self,
+        d: &DeploymentsDir,
+        f: &Finding,
+        rebuilt: &[&RelPath],
+    ) -> Result<()> {
         let platform = self.s.platform();
-        // A record Kudu can read, or one an earlier step of this plan rebuilds.
         let usable = |r: &&DeploymentRecord| {
             r.status
                 .as_ref()
                 .is_some_and(|s| s.content.value().is_some())
-                || self.steps.iter().any(|s| {
-                    s.action == Action::RepairStatusXml && s.target.as_ref() == Some(&r.path)
-                })
+                || rebuilt.contains(&&r.path)
         };
         let exact = |id: &str| {
             d.records

@@ -566,10 +566,10 @@ fn a_skipped_step_never_lets_a_move_of_the_active_folder_through() {
     );
 }
 
-/// `active` names a record with a trailing newline, and that record's status.xml is empty: the plan
-/// rebuilds the record (as the active one, Success) and then writes `active` exactly, in one plan,
-/// so planning again finds nothing. (A random home found `active` left for a second plan, since it
-/// was judged before the record was rebuilt.)
+/// `active` names a record with a trailing newline, and that record's status.xml is empty: one plan
+/// writes `active` exactly and rebuilds the record (as the active one, Success), so planning again
+/// finds nothing. (A random home found `active` left for a second plan: the record it names did not
+/// count as usable before it was rebuilt.)
 #[test]
 fn active_is_repointed_at_the_record_the_same_plan_rebuilds() {
     const ID: &str = "02020202020202020202020202020209";
@@ -585,7 +585,7 @@ fn active_is_repointed_at_the_record_the_same_plan_rebuilds() {
         let actions: Vec<_> = plan.steps.iter().map(|s| s.action).collect();
         assert_eq!(
             actions,
-            vec![Action::RepairStatusXml, Action::RepairActive],
+            vec![Action::RepairActive, Action::RepairStatusXml],
             "{p:?}: {plan:#?}"
         );
         kudu_state::apply(&plan, &ApplyOptions::default()).unwrap();
