@@ -281,3 +281,77 @@ proptest! {
         assert_same_tree(&outside_before, &capture(outside.path()));
     }
 }
+
+/// A store on `emu` with Basic credentials it accepts.
+fn site_store(emu: &kudu_emulator::Emulator) -> kudu_state::remote::RemoteStore {
+    use kudu_state::remote::{CredentialSource, Credentials, HttpClient, HttpOptions, Secret};
+    let http = HttpClient::new(&HttpOptions::default(), &kudu_state::remote::Env::default())
+        .expect("client");
+    kudu_state::remote::RemoteStore::new(
+        &http,
+        kudu_state::remote::SiteUrl::parse(&emu.url()).expect("url"),
+        Credentials::basic("$u", Secret::new("p"), CredentialSource::UsernamePassword),
+        None,
+    )
+}
+
+/// Every file's bytes and every folder (times aside: over Kudu's API a restore cannot set them).
+fn contents(tree: &Tree) -> Vec<(&String, &Option<Vec<u8>>)> {
+    tree.iter()
+        .map(|(path, (bytes, _))| (path, bytes))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Over Kudu's REST API (the emulator on loopback) a random home is planned exactly as on its
+    /// disk, the site's apply is a fixed point, and undo over the API gives back every byte.
+    #[test]
+    fn remote_remediation_equals_local_on_random_homes(
+        linux in any::<bool>(),
+        pieces in proptest::collection::vec(piece(), 0..8),
+        allow_live_lock in any::<bool>(),
+        minutes_later in 0i64..60,
+    ) {
+        // A link is not a thing Kudu's API shows (its VFS follows it on the server).
+        let pieces: Vec<Piece> = pieces.into_iter().filter(|p| !matches!(p, Piece::LinkOut { .. })).collect();
+        let platform = if linux { Platform::Linux } else { Platform::Windows };
+        let outside = tempfile::tempdir().expect("outside");
+        let h = build(platform, &pieces, outside.path());
+        let now = t0() + TimeDelta::minutes(minutes_later);
+        let options = PlanOptions { allow_live_lock, ..PlanOptions::default() };
+        let (s, d) = diagnose_at(h.path(), now);
+        let local = kudu_state::plan(&s, &d, options).expect("local plan");
+        let before = capture(h.path());
+
+        let emu = kudu_emulator::Emulator::start(
+            h.path(),
+            kudu_emulator::Options {
+                auth: kudu_emulator::Auth::basic("$u", "p"),
+                ..kudu_emulator::Options::new(match platform {
+                    Platform::Linux => kudu_emulator::Platform::Linux,
+                    Platform::Windows => kudu_emulator::Platform::Windows,
+                })
+            },
+        )
+        .expect("emulator");
+        let store = site_store(&emu);
+        let home = kudu_state::HomeOptions::default();
+        let (_, remote) = kudu_state::remote::plan_site_repair(&store, &home, options, Some(now)).expect("remote plan");
+        let shape = |p: &kudu_state::Plan| p.steps.iter().map(|s| (s.action, s.target.clone(), s.ops.clone())).collect::<Vec<_>>();
+        prop_assert_eq!(shape(&remote), shape(&local));
+
+        let backups = tempfile::tempdir().expect("backups");
+        let apply_options = kudu_state::remote::SiteApplyOptions { backup_root: Some(backups.path().to_path_buf()) };
+        let report = kudu_state::remote::apply_site(&remote, &site_store(&emu), &apply_options, |_| {}).expect("apply over the API");
+        let (_, again) = kudu_state::remote::plan_site_repair(&site_store(&emu), &home, options, Some(now)).expect("plan again");
+        let changes: Vec<_> = again.steps.iter().filter(|s| !s.is_advisory()).collect();
+        prop_assert!(changes.is_empty(), "not a fixed point over the API: {changes:#?}\nfirst plan: {remote:#?}");
+        if let Some(b) = report.backup {
+            kudu_state::remote::undo_site(&b, &site_store(&emu)).expect("undo over the API");
+        }
+        let after = capture(h.path());
+        prop_assert_eq!(contents(&before), contents(&after));
+    }
+}
