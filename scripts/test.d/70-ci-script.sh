@@ -62,7 +62,11 @@ run_ci() {
   mkdir -p "$case_dir/temp"
   for f in log output summary path; do : >"$case_dir/$f"; done
   local status=0
+  # Every proxy points at a closed loopback port: a case that lost its file:// release URL or its
+  # local wheel fails here instead of reaching github.com or PyPI.
   env -i PATH="$work/stub:/usr/bin:/bin" HOME="$case_dir" \
+    HTTPS_PROXY=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
+    http_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9 \
     RUNNER_TEMP="$case_dir/temp" GITHUB_OUTPUT="$case_dir/output" GITHUB_STEP_SUMMARY="$case_dir/summary" \
     GITHUB_PATH="$case_dir/path" STUB_LOG="$case_dir/log" "${vars[@]}" \
     bash "$CI_SH" "$@" >"$case_dir/stdout" 2>"$case_dir/stderr" || status=$?
