@@ -122,9 +122,9 @@ const MAX_PLAN: u64 = 16 * 1024 * 1024;
 fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
     let store = remote::open(&a.remote, &a.home)?;
     let (plan, store) = match (&a.plan, store) {
-        (Some(file), Some(store)) => (Plan::from_json(&read_plan(file)?)?, Some(store)),
-        (Some(file), None) => {
+        (Some(file), store) => {
             let plan = Plan::from_json(&read_plan(file)?)?;
+            // (With a site, `remote::open` has already refused a home path.)
             if let Some(home) = &a.home.home
                 && home.canonicalize().ok() != plan.home.canonicalize().ok()
             {
@@ -137,7 +137,7 @@ fn apply(a: &ApplyArgs, io: &mut Io<'_>) -> Result<i32> {
                     ),
                 });
             }
-            (plan, None)
+            (plan, store)
         }
         (None, store) => make_plan(&a.home, store, None, a.allow.options(), io)?,
     };
@@ -279,7 +279,7 @@ fn print_json(io: &mut Io<'_>, value: &impl serde::Serialize) -> Result<()> {
     writeln!(io.out, "{text}").map_err(|e| stdout_error(&e))
 }
 
-fn stdout_error(e: &std::io::Error) -> Error {
+pub(crate) fn stdout_error(e: &std::io::Error) -> Error {
     Error::Io {
         op: "write to",
         path: PathBuf::from("<stdout>"),
@@ -287,11 +287,14 @@ fn stdout_error(e: &std::io::Error) -> Error {
     }
 }
 
-/// `--poll`, else 5 s on a disk and 10 s over the REST API (gentle on the site).
+/// `--poll`, else the core's default for a home or a site.
 fn poll_or_default(poll: Option<TimeDelta>, remote: bool) -> std::time::Duration {
-    poll.unwrap_or(TimeDelta::seconds(if remote { 10 } else { 5 }))
-        .to_std()
-        .unwrap_or_default()
+    let default = if remote {
+        kudu_state::remote::SITE_POLL
+    } else {
+        kudu_state::remote::HOME_POLL
+    };
+    poll.map_or(default, |p| p.to_std().unwrap_or_default())
 }
 
 fn track(a: &TrackArgs, io: &mut Io<'_>) -> Result<i32> {
@@ -312,9 +315,6 @@ fn track(a: &TrackArgs, io: &mut Io<'_>) -> Result<i32> {
     };
     let err = &mut *io.err;
     let outcome = kudu_state::track(store, &a.id, options, |state, waited| {
-        if let Some(s) = &remote_store {
-            s.forget();
-        }
         let _ = writeln!(
             err,
             "kudu-state: {} [{}] {}",

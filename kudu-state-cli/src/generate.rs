@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory};
 use kudu_state::{Error, Result};
 
 use crate::EXIT_OK;
-use crate::commands::Io;
+use crate::commands::{Io, stdout_error};
 
 /// `0.1.0 (rev 0123456789ab, x86_64-unknown-linux-gnu)`: what `--version` prints after the name.
 pub(crate) const VERSION: &str = concat!(
@@ -84,12 +84,4 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
 
 fn io_error(op: &'static str, path: PathBuf, source: std::io::Error) -> Error {
     Error::Io { op, path, source }
-}
-
-fn stdout_error(e: &std::io::Error) -> Error {
-    io_error(
-        "write to",
-        PathBuf::from("<stdout>"),
-        std::io::Error::new(e.kind(), e.to_string()),
-    )
 }

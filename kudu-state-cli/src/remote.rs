@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use kudu_state::Result;
-use kudu_state::remote::{Clock, RemoteStore, SiteArgs, Spelling, Target};
+use kudu_state::remote::{Clock, RemoteStore, SiteArgs, Spelling};
 
 use crate::args::{HomeArgs, RemoteArgs};
 
@@ -41,10 +41,11 @@ fn open_with(remote: &RemoteArgs, home: &HomeArgs, waiting: bool) -> Result<Opti
     };
     let site = match &home.home {
         None => args.site()?.map(Box::new),
-        Some(path) => match args.target(Some(path.clone()))? {
-            Target::Site(site) => Some(site),
-            Target::Home(_) => None,
-        },
+        // A home on disk: `target` refuses it when the options also name a site.
+        Some(path) => {
+            args.target(Some(path.clone()))?;
+            None
+        }
     };
     site.map(|site| if waiting { site.unbounded() } else { site }.connect())
         .transpose()

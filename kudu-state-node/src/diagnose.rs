@@ -200,15 +200,19 @@ pub fn wait_idle(
     let answers = Answers::default();
     let said = answers.clone();
     let mut task = WaitTask::new(wait_work(wait, move |d, waited| {
-        match (&on_progress, Diagnosis::from_core(d)) {
-            (Some(callback), Ok(diagnosis)) => {
+        // Converted (with its JSON) only when someone is called with it.
+        let Some(callback) = &on_progress else {
+            return true;
+        };
+        match Diagnosis::from_core(d) {
+            Ok(diagnosis) => {
                 let progress = WaitProgress {
                     waited_ms: waited.as_secs_f64() * 1000.0,
                     diagnosis,
                 };
                 ask(callback, &said, progress)
             }
-            _ => true,
+            Err(_) => true,
         }
     }));
     task.1 = answers;

@@ -50,18 +50,12 @@ fn track_work(
             Target::Home(home) => {
                 let (root, _) = kudu_state::scan::resolve_home(&home)?;
                 let store = kudu_state::store::LocalStore::new(root);
-                kudu_state::track(&store, &id, options, |state, waited| {
-                    on_change(state, waited)
-                })?
+                kudu_state::track(&store, &id, options, &mut on_change)?
             }
             Target::Site(site) => {
                 let site = site.unbounded();
                 let store = site.connect()?;
-                // Listings are read again at every poll.
-                kudu_state::track(&store, &id, options, |state, waited| {
-                    store.forget();
-                    on_change(state, waited)
-                })?
+                kudu_state::track(&store, &id, options, &mut on_change)?
             }
         };
         TrackOutcome::from_core(&outcome)

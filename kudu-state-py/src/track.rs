@@ -151,7 +151,7 @@ pub(crate) fn track(
     };
     // An exception from the callback, or a pending signal (Ctrl-C), stops the track and is raised.
     let mut raised: Option<PyErr> = None;
-    let mut changed = |state: &kudu_state::TrackState, waited: Duration| {
+    let changed = |state: &kudu_state::TrackState, waited: Duration| {
         Python::attach(|py| {
             let keep_going = py.check_signals().and_then(|()| match &on_change {
                 None => Ok(true),
@@ -180,11 +180,7 @@ pub(crate) fn track(
         Target::Site(site) => {
             let site = site.unbounded();
             let store = site.connect()?;
-            // Listings are read again at every poll.
-            kudu_state::track(&store, &id, options, |state, waited| {
-                store.forget();
-                changed(state, waited)
-            })
+            kudu_state::track(&store, &id, options, changed)
         }
     });
     if let Some(e) = raised {

@@ -83,7 +83,8 @@ type Fingerprint = Vec<(String, u64, Option<chrono::DateTime<chrono::Utc>>)>;
 
 /// Follows deployment `id` through `store` until it ends, times out, or `on_change` returns `false`.
 /// `on_change` is called with each new state (the first, then after every change) and how long the
-/// track has run.
+/// track has run. Every poll lists the record's folder afresh (a [`RemoteStore`](crate::remote::RemoteStore)
+/// replaces what it knew of that folder with each listing), so nothing cached hides a change.
 ///
 /// # Errors
 /// `INVALID_INPUT` for an id that is not a folder name; what the store returns when

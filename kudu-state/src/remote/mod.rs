@@ -79,7 +79,7 @@ pub use publish_profile::PublishProfile;
 pub use repair::apply_site_crashing_after;
 pub use repair::{SiteApplyOptions, apply_site, default_backup_root, plan_site_repair, undo_site};
 pub use secret::{CredentialSource, Credentials, Secret};
-pub use site_args::{Site, SiteArgs, Spelling, Target};
+pub use site_args::{HOME_POLL, SITE_POLL, Site, SiteArgs, Spelling, Target};
 pub use store::{KuduProcess, RemoteStore};
 pub use url::SiteUrl;
 pub use writer::RemotePlace;

@@ -270,14 +270,20 @@ impl Site {
     }
 }
 
+/// The time between polls of a wait or a track on a home on disk, when the caller names none.
+pub const HOME_POLL: Duration = Duration::from_secs(5);
+
+/// The same over Kudu's REST API: gentle on the site.
+pub const SITE_POLL: Duration = Duration::from_secs(10);
+
 impl Target {
-    /// The default time between polls: 5 s on a disk, 10 s over the REST API (gentle on the site).
+    /// [`HOME_POLL`] or [`SITE_POLL`].
     #[must_use]
     pub fn default_poll(&self) -> Duration {
-        Duration::from_secs(match self {
-            Target::Home(_) => 5,
-            Target::Site(_) => 10,
-        })
+        match self {
+            Target::Home(_) => HOME_POLL,
+            Target::Site(_) => SITE_POLL,
+        }
     }
 }
 
