@@ -141,8 +141,16 @@ pub fn connect_as(
     env: &Env,
 ) -> Result<RemoteStore> {
     let http = HttpClient::new(&options.http, env)?;
-    let (site, resolved) = resolve_as(&http, options, credentials, env)?;
-    let store = RemoteStore::new(&http, site, resolved, options.instance.clone());
+    let resolved = resolve_site(&http, options, credentials, env)?;
+    let mut store = RemoteStore::new(
+        &http,
+        resolved.site,
+        resolved.credentials,
+        options.instance.clone(),
+    );
+    if let Some((arm, site)) = resolved.arm {
+        store = store.with_arm(arm, site);
+    }
     if credentials.is_none() {
         store.renew_tokens_from(env.clone());
     }
@@ -171,6 +179,22 @@ pub fn resolve_as(
     given: Option<&Credentials>,
     env: &Env,
 ) -> Result<(SiteUrl, Credentials)> {
+    resolve_site(http, options, given, env).map(|r| (r.site, r.credentials))
+}
+
+/// A site resolved: where, with which credentials, and (for `app`) ARM, which names its instances.
+struct Resolved {
+    site: SiteUrl,
+    credentials: Credentials,
+    arm: Option<(Arm, SiteRef)>,
+}
+
+fn resolve_site(
+    http: &HttpClient,
+    options: &ConnectOptions,
+    given: Option<&Credentials>,
+    env: &Env,
+) -> Result<Resolved> {
     let spelling = options.spelling;
     if options.remote.is_some() && options.app.is_some() {
         return Err(site_args::invalid(site_args::either_remote_or_app(
@@ -184,6 +208,7 @@ pub fn resolve_as(
         .map(|path| PublishProfile::read(path, remote.as_ref()))
         .transpose()?;
     let mut arm_token = None;
+    let mut arm_site = None;
     let site = match (remote, &options.app) {
         (Some(site), _) => site,
         (None, Some(app)) => {
@@ -213,13 +238,15 @@ pub fn resolve_as(
                 .as_deref()
                 .unwrap_or(DEFAULT_ARM_ENDPOINT);
             let arm = Arm::new(http, endpoint, token.clone())?;
-            let site = arm.scm_site(&SiteRef {
+            let site_ref = SiteRef {
                 subscription,
                 resource_group,
                 app: app.clone(),
                 slot: options.slot.clone(),
-            })?;
+            };
+            let site = arm.scm_site(&site_ref)?;
             arm_token = Some(token);
+            arm_site = Some((arm, site_ref));
             site
         }
         (None, None) => match &profile {
@@ -249,7 +276,11 @@ pub fn resolve_as(
         other => other,
     };
     if let Some(given) = given {
-        return Ok((site, given.clone()));
+        return Ok(Resolved {
+            site,
+            credentials: given.clone(),
+            arm: arm_site,
+        });
     }
     let credentials = match (profile.as_ref(), arm_token) {
         // The token ARM accepted is the site's too, unless a higher source is set.
@@ -261,7 +292,11 @@ pub fn resolve_as(
         }
         _ => site_credentials(http, env, profile.as_ref())?,
     };
-    Ok((site, credentials))
+    Ok(Resolved {
+        site,
+        credentials,
+        arm: arm_site,
+    })
 }
 
 /// Which clock a remote diagnosis is judged by.

@@ -68,6 +68,9 @@ struct Shared {
     entries: RwLock<HashMap<Option<RelPath>, HashMap<String, Meta>>>,
     etags: RwLock<HashMap<RelPath, String>>,
     platform: OnceLock<Platform>,
+    /// ARM and the site it resolved (`--app`): it names the instances, so the holder of a Windows
+    /// lock can be asked even when another instance answered first.
+    arm: Option<(super::arm::Arm, super::arm::SiteRef)>,
 }
 
 /// Kudu's own process on one instance, as `GET /api/processes/0` shows it (Windows).
@@ -116,9 +119,20 @@ impl RemoteStore {
                 entries: RwLock::new(HashMap::new()),
                 etags: RwLock::new(HashMap::new()),
                 platform: OnceLock::new(),
+                arm: None,
             }),
             affinity: Arc::new(Affinity::new(instance)),
         }
+    }
+
+    /// The store, able to find the instance that holds a Windows lock through `arm`'s list of
+    /// `site`'s instances (read-only: `GET .../instances`). Call it first, before the store is cloned.
+    #[must_use]
+    pub fn with_arm(mut self, arm: super::arm::Arm, site: super::arm::SiteRef) -> RemoteStore {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.arm = Some((arm, site));
+        }
+        self
     }
 
     /// The same store (client, counters, metadata and ETags) with every request pinned to
@@ -585,18 +599,47 @@ impl Store for RemoteStore {
 
     /// Asks Kudu's process on the instance this store reaches which files it holds open. Only the Kudu
     /// of the lock's own instance (`InstanceId`, the first 6 characters of its `WEBSITE_INSTANCE_ID`)
-    /// can hold it, so the answer of another instance proves nothing and gives `None` (pin the
-    /// holder's instance with `--instance` to ask it). `None` on Linux too.
+    /// can hold it, so the answer of another instance proves nothing. Then, when the store knows ARM
+    /// (`--app`) and is not pinned, the instance whose name starts with the lock's `InstanceId` is
+    /// asked instead; else `None` (pin the holder's instance with `--instance` to ask it). `None` on
+    /// Linux too.
     fn held_by_kudu(&self, path: &RelPath, instance: Option<&str>) -> Result<Option<HeldProof>> {
         let Some(process) = self.kudu_process()? else {
             return Ok(None);
         };
-        if let (Some(want), Some(answering)) = (instance, process.website_instance_id.as_deref())
-            && !answering
-                .to_ascii_lowercase()
+        let is_holder = |id: &str, want: &str| {
+            id.to_ascii_lowercase()
                 .starts_with(&want.to_ascii_lowercase())
+        };
+        if let (Some(want), Some(answering)) = (instance, process.website_instance_id.as_deref())
+            && !is_holder(answering, want)
         {
-            return Ok(None);
+            let Some((arm, site)) = &self.shared.arm else {
+                return Ok(None);
+            };
+            let holder = arm
+                .instances(site)?
+                .into_iter()
+                .find(|name| is_holder(name, want));
+            return match holder {
+                // `--instance` pins every request of the run: then the holder is not asked.
+                Some(name) if !self.affinity.is_pinned() => {
+                    // Its answer is judged as this one was; no further ARM round.
+                    let pinned = self.pinned_to(&name);
+                    let Some(process) = pinned.kudu_process()? else {
+                        return Ok(None);
+                    };
+                    Ok(process
+                        .website_instance_id
+                        .as_deref()
+                        .is_some_and(|id| is_holder(id, want))
+                        .then(|| HeldProof {
+                            held: process.holds(path),
+                            instance: name,
+                        }))
+                }
+                _ => Ok(None),
+            };
         }
         let held = process.holds(path);
         Ok(Some(HeldProof {

@@ -1017,3 +1017,96 @@ fn kudu_is_not_ended_for_a_deployment_that_resumed_after_the_plan() {
     }
     panic!("the apply never finished");
 }
+
+/// With `--app`, the instance that holds a Windows lock is found through ARM's list of instances
+/// (its name starts with the lock's `InstanceId`) when another instance answers first: the hold is
+/// proven there and the restart goes there. Without ARM, or pinned to another instance, nothing is
+/// proven and nothing is restarted (the plan says why).
+#[test]
+fn the_holder_is_found_through_arm_when_another_instance_answers() {
+    const TOKEN: &str = "SECRET-arm-token-for-holder";
+    let holder = format!("a1b2c3{}", "0".repeat(58));
+    let other = format!("ffffff{}", "0".repeat(58));
+    let h = HomeBuilder::new(Platform::Windows).unwrap();
+    h.healthy(
+        "8c1f4e2a9b3d4f6e8a7b5c4d3e2f1a0b",
+        t0() - TimeDelta::days(1),
+    )
+    .unwrap();
+    h.windows_lock("Performing deployment", t0() - TimeDelta::hours(2))
+        .unwrap();
+    let emu = emulator_with(&h, |o| kudu_emulator::Options {
+        instances: vec![other.clone(), holder.clone()],
+        auth: kudu_emulator::Auth::bearer(TOKEN),
+        azure: kudu_emulator::AzureOptions {
+            access_token: TOKEN.to_owned(),
+            ..kudu_emulator::AzureOptions::default()
+        },
+        ..o
+    });
+    emu.hold("site/locks/deployments.lock", &holder);
+    let az = kudu_emulator::AzureOptions::default();
+    let by_app = |instance: Option<&str>| {
+        kudu_state::remote::connect(
+            &kudu_state::remote::ConnectOptions {
+                app: Some(az.app.clone()),
+                resource_group: Some(az.resource_group.clone()),
+                subscription: Some(az.subscription.clone()),
+                arm_endpoint: Some(emu.url()),
+                instance: instance.map(str::to_owned),
+                http: crate::util::quick(),
+                ..kudu_state::remote::ConnectOptions::default()
+            },
+            &kudu_state::remote::Env::from_vars([("KUDU_STATE_TOKEN", TOKEN)]),
+        )
+        .unwrap()
+    };
+    let restarts = |plan: &Plan| {
+        plan.steps
+            .iter()
+            .flat_map(|s| &s.ops)
+            .filter_map(|op| match op {
+                Op::RestartKudu { instance, .. } => Some(instance.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // By URL (no ARM), and by name but pinned to the other instance: no proof, advice only.
+    let by_url = RemoteStore::new(
+        &kudu_state::remote::HttpClient::new(
+            &crate::util::quick(),
+            &kudu_state::remote::Env::default(),
+        )
+        .unwrap(),
+        kudu_state::remote::SiteUrl::parse(&emu.url()).unwrap(),
+        kudu_state::remote::Credentials::bearer(
+            kudu_state::remote::Secret::new(TOKEN),
+            kudu_state::remote::CredentialSource::Token,
+        ),
+        None,
+    );
+    for store in [by_url, by_app(Some(&other))] {
+        let plan = plan_restarting(&store);
+        assert!(restarts(&plan).is_empty(), "{plan:#?}");
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("no deployments.lock proven held")),
+            "{plan:#?}"
+        );
+    }
+    // By name: ARM names the holder, which proves the hold; the restart is pinned to it.
+    let plan = plan_restarting(&by_app(None));
+    assert_eq!(restarts(&plan), vec![holder.clone()], "{plan:#?}");
+    emu.clear_requests();
+    let (_dir, options) = backups();
+    apply_site(&plan, &by_app(None), &options, |_| {}).unwrap();
+    assert!(emu.holds().is_empty(), "{:?}", emu.holds());
+    let ends: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    assert_eq!(ends[0].affinity.as_deref(), Some(holder.as_str()));
+}
